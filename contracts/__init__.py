@@ -1,0 +1,3 @@
+"""What crosses a service boundary: envelopes, events, topics, the Kafka mapping."""
+
+from contracts import events as events  # registers every event model

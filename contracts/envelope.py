@@ -1,0 +1,66 @@
+"""The envelope every event travels in: in the event log, and on Kafka (payload as JSON, metadata in headers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from uuid6 import uuid7
+
+
+class Event(BaseModel):
+    """Base of every event payload. Subclasses name a fact in the past tense."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(description="UUIDv7 of this event; unique across every service.")
+    event_type: str = Field(min_length=1, examples=["ApplicationSubmitted"])
+    schema_version: int = Field(ge=1, examples=[1])
+    occurred_at: AwareDatetime = Field(description="When the fact happened, UTC.")
+    application_id: UUID = Field(description="The application this event belongs to; Kafka key.")
+    correlation_id: UUID = Field(description="Same for every event caused by one submission.")
+    causation_id: UUID | None = Field(
+        default=None, description="event_id of the event that caused this one."
+    )
+    traceparent: str | None = Field(default=None, description="W3C trace context.")
+    producer: str = Field(min_length=1, description="The service that recorded the event.")
+    payload: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @classmethod
+    def new(
+        cls,
+        event: Event,
+        *,
+        application_id: UUID,
+        producer: str,
+        correlation_id: UUID | None = None,
+        causation: Envelope | None = None,
+        traceparent: str | None = None,
+    ) -> Envelope:
+        """Wrap a fresh event; `causation` carries correlation and trace on from the cause."""
+        return cls(
+            event_id=uuid7(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            occurred_at=datetime.now(UTC),
+            application_id=application_id,
+            correlation_id=correlation_id
+            or (causation.correlation_id if causation else application_id),
+            causation_id=causation.event_id if causation else None,
+            traceparent=traceparent or (causation.traceparent if causation else None),
+            producer=producer,
+            payload=event.model_dump(mode="json"),
+        )

@@ -1,0 +1,31 @@
+"""Topic names, and which topic an event is published to. Partition key: application_id."""
+
+from __future__ import annotations
+
+from contracts.envelope import Envelope
+
+APPLICATIONS = "onewindow.applications"
+TASK_RESULTS = "onewindow.task-results"
+OUTCOMES = "onewindow.outcomes"
+NOTIFICATIONS = "onewindow.notifications"
+DEAD_LETTER = "onewindow.dead-letter"
+TASKS_PREFIX = "onewindow.tasks."
+
+
+def tasks_topic(department: str) -> str:
+    return TASKS_PREFIX + department
+
+
+_BY_EVENT_TYPE = {
+    "ApplicationSubmitted": APPLICATIONS,
+    "SubtaskCompleted": TASK_RESULTS,
+    "OutcomeDecided": OUTCOMES,
+    "ResultDelivered": NOTIFICATIONS,
+}
+
+
+def topic_for(envelope: Envelope) -> str | None:
+    """The topic an event goes to, or None for an event private to its service's log."""
+    if envelope.event_type == "SubtaskDispatched":
+        return tasks_topic(str(envelope.payload["department"]))
+    return _BY_EVENT_TYPE.get(envelope.event_type)

@@ -1,0 +1,149 @@
+"""The append-only event store on PostgreSQL.
+
+Appends are serialised per service schema: an appending transaction takes a
+transaction-level advisory lock named after the schema before it draws positions from
+the identity sequence, and holds it until it commits or rolls back. So a position is drawn only after every
+transaction holding smaller positions has committed or rolled back, and a reader that
+tails `position` can never see a larger position while a smaller one is still pending
+(DESIGN rule 4). The lock blocks other appenders only; readers (the relay) go on.
+The same lock makes the "expected version" check and the hash-chain head exact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from eventlog.hashing import canonical_payload, chain_hash
+
+
+class ConcurrencyConflict(Exception):
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id!r}: expected version {expected}, found {actual}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    stream_id: str
+    expected_version: int
+    events: Sequence[Envelope]
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    stream_id: str
+    version: int
+    envelope: Envelope
+    prev_hash: bytes | None
+    hash: bytes
+    recorded_at: datetime
+
+
+_COLUMNS = (
+    "stream_id, version, event_id, event_type, schema_version, occurred_at, application_id,"
+    " correlation_id, causation_id, traceparent, producer, payload, prev_hash, hash"
+)
+_INSERT = f"""
+    INSERT INTO events ({_COLUMNS})
+    SELECT s, v, e, t, sv, o, a, c, ca, tp, p, pl::jsonb, ph, h FROM unnest(
+        $1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[],
+        $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::text[],
+        $13::bytea[], $14::bytea[]
+    ) AS x(s, v, e, t, sv, o, a, c, ca, tp, p, pl, ph, h)
+"""
+_HEADS = """
+    SELECT DISTINCT ON (stream_id) stream_id, version, hash FROM events
+    WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version DESC
+"""
+SELECT_EVENTS = f"SELECT position, {_COLUMNS}, recorded_at FROM events"
+
+
+def to_recorded(row: asyncpg.Record) -> RecordedEvent:
+    envelope = Envelope(
+        event_id=UUID(str(row["event_id"])),
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        application_id=UUID(str(row["application_id"])),
+        correlation_id=UUID(str(row["correlation_id"])),
+        causation_id=UUID(str(row["causation_id"])) if row["causation_id"] else None,
+        traceparent=row["traceparent"],
+        producer=row["producer"],
+        payload=json.loads(row["payload"]),
+    )
+    return RecordedEvent(
+        row["position"], row["stream_id"], row["version"], envelope,
+        row["prev_hash"], row["hash"], row["recorded_at"],
+    )  # fmt: skip
+
+
+async def append_streams(conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> None:
+    """Append to several streams atomically; `conn` must be inside a transaction."""
+    appends = [a for a in appends if a.events]
+    if not appends:
+        return
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.append'))")
+    heads = {
+        r["stream_id"]: (r["version"], r["hash"])
+        for r in await conn.fetch(_HEADS, [a.stream_id for a in appends])
+    }
+    columns: list[list[Any]] = [[] for _ in range(14)]
+    for append in appends:
+        version, prev = heads.get(append.stream_id, (0, None))
+        if version != append.expected_version:
+            raise ConcurrencyConflict(append.stream_id, append.expected_version, version)
+        for envelope in append.events:
+            version += 1
+            digest = chain_hash(prev, append.stream_id, version, envelope)
+            row = (
+                append.stream_id, version, envelope.event_id, envelope.event_type,
+                envelope.schema_version, envelope.occurred_at, envelope.application_id,
+                envelope.correlation_id, envelope.causation_id, envelope.traceparent,
+                envelope.producer, canonical_payload(envelope.payload), prev, digest,
+            )  # fmt: skip
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+            prev = digest
+        heads[append.stream_id] = (version, prev)
+    await conn.execute(_INSERT, *columns)
+    await conn.execute("SELECT pg_notify(current_schema() || '.events', '')")
+
+
+async def read_stream(conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
+    rows = await conn.fetch(f"{SELECT_EVENTS} WHERE stream_id = $1 ORDER BY version", stream_id)
+    return [to_recorded(r) for r in rows]
+
+
+class EventStore:
+    """One service's event log, in the schema its pool's search_path names."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(self, stream_id: str, expected_version: int, events: Sequence[Envelope]) -> int:
+        await self.append_batch([StreamAppend(stream_id, expected_version, events)])
+        return expected_version + len(events)
+
+    async def append_batch(self, appends: Sequence[StreamAppend]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await append_streams(conn, appends)
+
+    async def read(self, stream_id: str) -> list[RecordedEvent]:
+        async with self.pool.acquire() as conn:
+            return await read_stream(conn, stream_id)
+
+    async def read_application(self, application_id: UUID) -> list[RecordedEvent]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"{SELECT_EVENTS} WHERE application_id = $1 ORDER BY position", application_id
+            )
+        return [to_recorded(r) for r in rows]

@@ -1,0 +1,188 @@
+"""The runtime every service shares: one bootstrap builds the pool, the broker, the relay
+and the subscriptions; an ASGI app serves /healthz and /readyz and runs them in its lifespan.
+
+Shutdown (SIGTERM through uvicorn): stop consuming and let the batch in hand finish
+(FastStream's graceful timeout), then let the relay publish what is left, then close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import asyncpg
+import structlog
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from eventlog.inbox import Inbox
+from eventlog.kafka_publisher import KafkaEventPublisher
+from eventlog.migrate import migrate_async
+from eventlog.relay import Relay
+from eventlog.store import EventStore
+from runtime.consumer import Consumer, DeadLetters, subscribe
+from runtime.logs import configure_logging
+from runtime.settings import ServiceSettings
+from runtime.startup import with_backoff
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Service:
+    """One running service. `store` is its event log; `consumers` its subscriptions."""
+
+    name: str
+    settings: ServiceSettings
+    consumers: Sequence[Consumer] = ()
+    publishes_to: Sequence[str] = ()
+    routers: Sequence[APIRouter] = ()
+    pool: asyncpg.Pool = field(init=False)
+    store: EventStore = field(init=False)
+    relay: Relay = field(init=False)
+    ready: bool = field(default=False, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+    async def start(self) -> None:
+        s = self.settings
+        await with_backoff(
+            f"PostgreSQL at {_where(s.database_url)}",
+            lambda: migrate_async(
+                s.migration_database_url or s.database_url,
+                self.schema,
+                app_role=_role(s.database_url) if s.migration_database_url else None,
+            ),
+            s.startup_timeout_seconds,
+        )
+        self.pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=2,
+            max_size=s.db_pool_size,
+            server_settings={"search_path": self.schema, "application_name": self.name},
+        )
+        self.store = EventStore(self.pool)
+        await with_backoff(
+            f"Kafka at {s.kafka_bootstrap_servers}", self._ensure_topics, s.startup_timeout_seconds
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=s.kafka_enable_idempotence,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+            client_id=f"onewindow-{self.name}",
+        )
+        await self.producer.start()
+        self.relay = Relay(self.pool, KafkaEventPublisher(self.producer), batch_size=s.relay_batch_size)
+        self._stop_relay = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
+        self.broker = KafkaBroker(s.kafka_bootstrap_servers, graceful_timeout=30.0, logger=None)
+        for consumer in self.consumers:
+            group = f"{self.name}.{consumer.name}"
+            subscribe(
+                self.broker,
+                group,
+                consumer,
+                Inbox(self.pool, group),
+                DeadLetters(self.producer, group),
+                s.consumer_batch_size,
+            )
+        await self.broker.start()
+        self.ready = True
+        log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
+
+    async def stop(self) -> None:
+        self.ready = False
+        await self.broker.stop()
+        self._stop_relay.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.producer.stop()
+        await self.pool.close()
+        log.info("service stopped")
+
+    async def _ensure_topics(self) -> None:
+        topics = {t for c in self.consumers for t in c.topics} | set(self.publishes_to)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            if not self.settings.kafka_create_topics:
+                return
+            existing = set(await admin.list_topics())
+            wanted = [
+                NewTopic(t, self.settings.kafka_topic_partitions, self.settings.kafka_topic_replication)
+                for t in sorted(topics - existing)
+            ]
+            if wanted:
+                try:
+                    await admin.create_topics(wanted)
+                except TopicAlreadyExistsError:
+                    pass  # another service created it first
+        finally:
+            await admin.close()
+
+    def asgi(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=f"OneWindow {self.name}", lifespan=lifespan)
+        app.state.service = self
+
+        @app.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, str]:
+            return {"status": "alive"}
+
+        @app.get("/readyz", include_in_schema=False)
+        async def readyz() -> JSONResponse:
+            if self.ready and await self._database_answers():
+                return JSONResponse({"status": "ready"})
+            return JSONResponse({"status": "starting"}, status_code=503)
+
+        for router in self.routers:
+            app.include_router(router)
+        return app
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with self.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            return True
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+
+
+def run(service: Service) -> None:
+    configure_logging(service.name, service.settings.log_level)
+    uvicorn.run(
+        service.asgi(),
+        host=service.settings.http_host,
+        port=service.settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _where(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def _role(dsn: str) -> str | None:
+    return urlsplit(dsn).username

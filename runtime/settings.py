@@ -1,0 +1,32 @@
+"""Typed settings from ONEWINDOW_* environment variables, one class per service."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEWINDOW_", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:55432/onewindow",
+        description="The role the service runs as: may read and append events, never change them.",
+    )
+    migration_database_url: str | None = Field(
+        None, description="Role that owns the schema and runs migrations; defaults to database_url."
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_enable_idempotence: bool = Field(
+        False, description="Needs InitProducerId: on for Apache Kafka, off for the bundled broker."
+    )
+    kafka_topic_partitions: int = Field(4, ge=1)
+    kafka_topic_replication: int = Field(1, ge=1)
+    kafka_create_topics: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    consumer_batch_size: int = Field(500, ge=1)
+    relay_batch_size: int = Field(2000, ge=1)
+    startup_timeout_seconds: float = Field(120.0, gt=0)
+    db_pool_size: int = Field(10, ge=2)

@@ -1,0 +1,4 @@
+from runtime.service import run
+from services.dept_adapter.bootstrap import build
+
+run(build())

@@ -1,0 +1,4 @@
+from runtime.service import run
+from services.intake.bootstrap import build
+
+run(build())

@@ -1,0 +1,4 @@
+from runtime.service import run
+from services.notifier.bootstrap import build
+
+run(build())

@@ -1,0 +1,82 @@
+"""The test stack: real PostgreSQL and a real Kafka-protocol broker, started once per run.
+
+ONEWINDOW_TEST_DATABASE_URL / ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS point the suite at an
+external server instead (a superuser DSN; each test gets schemas of its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from eventlog.migrate import migrate_async
+from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+
+
+@dataclass(frozen=True)
+class Stack:
+    database_url: str  # superuser, database onewindow_test
+    kafka: str
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("stack")
+    pg = broker = None
+    dsn = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
+    kafka = os.environ.get("ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    try:
+        if not dsn:
+            pg = EmbeddedPostgres(base / "pg", free_port())
+            dsn = pg.start()
+        if not kafka:
+            broker = EmbeddedBroker(base / "broker", free_port())
+            kafka = broker.start()
+        yield Stack(_create_database(dsn, "onewindow_test"), kafka)
+    finally:
+        if broker:
+            broker.stop()
+        if pg:
+            pg.stop()
+
+
+def _create_database(dsn: str, name: str) -> str:
+    async def create() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    # A thread of its own, so the event loop pytest-asyncio keeps is left alone.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
+    return dsn.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def schema_name() -> str:
+    return "t_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def pool(stack: Stack, schema_name: str) -> AsyncIterator[asyncpg.Pool]:
+    """A migrated, empty event-log schema of this test's own."""
+    await migrate_async(stack.database_url, schema_name)
+    pool = await asyncpg.create_pool(
+        stack.database_url, min_size=1, max_size=20, server_settings={"search_path": schema_name}
+    )
+    yield pool
+    await pool.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
