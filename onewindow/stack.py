@@ -1,0 +1,130 @@
+"""Runs the whole system on one machine: PostgreSQL and the broker (embedded unless
+ONEWINDOW_DATABASE_URL / ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS name external ones) and every
+service as its own process, with logs and pid files under one project-local folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, stop_pidfile
+
+SERVICES: dict[str, int] = {"intake": 8001, "router": 8002, "dept_adapter": 8003, "notifier": 8004}
+DATABASE = "onewindow"
+
+
+def home() -> Path:
+    return Path(os.environ.get("ONEWINDOW_HOME", Path.cwd() / ".onewindow")).absolute()
+
+
+@dataclass
+class Stack:
+    root: Path = field(default_factory=home)
+    pg_port: int = 55432
+    kafka_port: int = 19092
+    database_url: str = ""
+    kafka: str = ""
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    embedded: list[EmbeddedPostgres | EmbeddedBroker] = field(default_factory=list)
+
+    def start_infrastructure(self) -> None:
+        self.database_url = os.environ.get("ONEWINDOW_DATABASE_URL", "")
+        self.kafka = os.environ.get("ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS", "")
+        if not self.database_url:
+            pg = EmbeddedPostgres(self.root / "postgres", self.pg_port)
+            self.embedded.append(pg)
+            self.database_url = create_database(pg.start(), DATABASE)
+        if not self.kafka:
+            broker = EmbeddedBroker(self.root / "broker", self.kafka_port)
+            self.embedded.append(broker)
+            self.kafka = broker.start()
+
+    def start_services(self, extra_env: dict[str, str] | None = None) -> None:
+        (self.root / "logs").mkdir(parents=True, exist_ok=True)
+        (self.root / "run").mkdir(parents=True, exist_ok=True)
+        for name, port in self.ports.items():
+            env = {
+                **os.environ,
+                "ONEWINDOW_DATABASE_URL": self.database_url,
+                "ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+                "ONEWINDOW_HTTP_PORT": str(port),
+                **(extra_env or {}),
+            }
+            log = (self.root / "logs" / f"{name}.log").open("ab")
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            (self.root / "run" / f"{name}.pid").write_text(str(process.pid))
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = dict(self.ports)
+        while waiting:
+            for name, port in list(waiting.items()):
+                if self.service_ready(port):
+                    del waiting[name]
+                elif not self.service_alive(name):
+                    raise RuntimeError(f"{name} exited; see {self.root / 'logs' / name}.log")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
+            time.sleep(0.2)
+
+    def service_alive(self, name: str) -> bool:
+        pidfile = self.root / "run" / f"{name}.pid"
+        try:
+            pid = int(pidfile.read_text())
+            return os.waitpid(pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return True  # not our child (started by an earlier `up`): trust the pid file
+        except (OSError, ValueError):
+            return False
+
+    @staticmethod
+    def service_ready(port: int) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop_services(self) -> list[str]:
+        return [
+            name
+            for name in self.ports
+            if stop_pidfile(self.root / "run" / f"{name}.pid", timeout=35)
+        ]
+
+    def stop(self) -> None:
+        self.stop_services()
+        for part in reversed(self.embedded):
+            part.stop()
+
+    def stop_all_recorded(self) -> None:
+        """What `onewindow down` does: also stops what an earlier `up` left running."""
+        self.stop_services()
+        EmbeddedBroker(self.root / "broker", self.kafka_port).stop()
+        EmbeddedPostgres(self.root / "postgres", self.pg_port).stop()
+
+
+def create_database(dsn: str, name: str) -> str:
+    """Create database `name` on the server of `dsn` if missing; returns its DSN."""
+    import asyncio
+
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return dsn.rsplit("/", 1)[0] + "/" + name
