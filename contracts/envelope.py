@@ -1,4 +1,5 @@
-"""The envelope every event travels in: in the event log, and on Kafka (payload as JSON, metadata in headers)."""
+"""The envelope every event travels in: in the event log, and on Kafka
+(payload as JSON, metadata in headers)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import structlog
 from contracts.envelope import Envelope
 from eventlog.store import (
     ConcurrencyConflict,
+    Connection,
     RecordedEvent,
     StreamAppend,
     append_streams,
@@ -24,13 +25,15 @@ log = structlog.get_logger()
 class UnitOfWork:
     """What a handler may do inside the inbox transaction: read streams, append events."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def read(self, stream_id: str) -> list[RecordedEvent]:
         return await read_stream(self.conn, stream_id)
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[Envelope]) -> None:
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[Envelope]
+    ) -> None:
         await append_streams(self.conn, [StreamAppend(stream_id, expected_version, events)])
 
 
@@ -59,7 +62,8 @@ class Inbox:
         with the reason (the batch is handled again without them). A ConcurrencyConflict
         rolls the batch back and handles it again, so handlers see the winner's state.
         """
-        remaining, rejected, conflicts = list(envelopes), [], 0
+        remaining, conflicts = list(envelopes), 0
+        rejected: list[tuple[Envelope, str]] = []
         while True:
             try:
                 return await self._process_once(remaining, handler), rejected

@@ -43,7 +43,8 @@ class Relay:
         """Events recorded but not yet acknowledged by the broker (the relay lag)."""
         async with self.pool.acquire() as conn:
             value: int = await conn.fetchval(
-                "SELECT count(*) FROM events WHERE position > (SELECT position FROM relay_checkpoint)"
+                "SELECT count(*) FROM events"
+                " WHERE position > (SELECT position FROM relay_checkpoint)"
             )
         return value
 
@@ -89,7 +90,9 @@ class Relay:
                 await self.publish_pending()
             finally:
                 await lock_conn.remove_listener(schema + ".events", self._on_notify)
-                await lock_conn.execute("SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema)
+                await lock_conn.execute(
+                    "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
+                )
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -98,7 +101,9 @@ class Relay:
 async def _wait(event: asyncio.Event, timeout: float, also: asyncio.Event | None = None) -> bool:
     """Wait for `event` (or `also`) up to `timeout`; True if one is set."""
     waiters = [asyncio.ensure_future(e.wait()) for e in (event, also) if e is not None]
-    done, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    done, pending = await asyncio.wait(
+        waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    )
     for task in pending:
         task.cancel()
     return bool(done)

@@ -2,9 +2,9 @@
 
 Appends are serialised per service schema: an appending transaction takes a
 transaction-level advisory lock named after the schema before it draws positions from
-the identity sequence, and holds it until it commits or rolls back. So a position is drawn only after every
-transaction holding smaller positions has committed or rolled back, and a reader that
-tails `position` can never see a larger position while a smaller one is still pending
+the identity sequence, and holds it until it commits or rolls back. So a position is
+drawn only after every transaction holding smaller positions has ended, and a reader
+that tails `position` never sees a larger position while a smaller one is still pending
 (DESIGN rule 4). The lock blocks other appenders only; readers (the relay) go on.
 The same lock makes the "expected version" check and the hash-chain head exact.
 """
@@ -19,9 +19,12 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from contracts.envelope import Envelope
 from eventlog.hashing import canonical_payload, chain_hash
+
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 class ConcurrencyConflict(Exception):
@@ -86,7 +89,7 @@ def to_recorded(row: asyncpg.Record) -> RecordedEvent:
     )  # fmt: skip
 
 
-async def append_streams(conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> None:
+async def append_streams(conn: Connection, appends: Sequence[StreamAppend]) -> None:
     """Append to several streams atomically; `conn` must be inside a transaction."""
     appends = [a for a in appends if a.events]
     if not appends:
@@ -118,7 +121,7 @@ async def append_streams(conn: asyncpg.Connection, appends: Sequence[StreamAppen
     await conn.execute("SELECT pg_notify(current_schema() || '.events', '')")
 
 
-async def read_stream(conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
+async def read_stream(conn: Connection, stream_id: str) -> list[RecordedEvent]:
     rows = await conn.fetch(f"{SELECT_EVENTS} WHERE stream_id = $1 ORDER BY version", stream_id)
     return [to_recorded(r) for r in rows]
 
@@ -129,7 +132,9 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[Envelope]) -> int:
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[Envelope]
+    ) -> int:
         await self.append_batch([StreamAppend(stream_id, expected_version, events)])
         return expected_version + len(events)
 

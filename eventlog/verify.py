@@ -37,7 +37,12 @@ async def verify(pool: asyncpg.Pool, stream_id: str | None = None) -> list[Tampe
                 expected_version = event.version
             if event.prev_hash != prev:
                 found.append(Tampering(event.stream_id, event.version, "prev_hash does not link"))
-            if chain_hash(event.prev_hash, event.stream_id, event.version, event.envelope) != event.hash:
-                found.append(Tampering(event.stream_id, event.version, "content does not match hash"))
+            if (
+                chain_hash(event.prev_hash, event.stream_id, event.version, event.envelope)
+                != event.hash
+            ):
+                found.append(
+                    Tampering(event.stream_id, event.version, "content does not match hash")
+                )
             prev = event.hash
     return found

@@ -102,7 +102,10 @@ async def bench_eventlog(
 def as_table(figures: EventlogFigures) -> str:
     rows = [
         ("single appends (1 event/transaction)", figures.single_appends_per_s),
-        (f"batched appends ({figures.batch_size} events/transaction)", figures.batched_appends_per_s),
+        (
+            f"batched appends ({figures.batch_size} events/transaction)",
+            figures.batched_appends_per_s,
+        ),
         ("relayed to Kafka (acks=all)", figures.relayed_per_s),
     ]
     width = max(len(r[0]) for r in rows)

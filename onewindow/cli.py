@@ -15,7 +15,9 @@ import typer
 from onewindow.embedded import free_port
 from onewindow.stack import Stack
 
-app = typer.Typer(help="OneWindow: one application, every department, one result.", no_args_is_help=True)
+app = typer.Typer(
+    help="OneWindow: one application, every department, one result.", no_args_is_help=True
+)
 bench_app = typer.Typer(help="Measure the parts of the system.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -90,7 +92,9 @@ def verify(
 
 @bench_app.command("eventlog")
 def bench_eventlog(
-    batched: int = 100_000, single: int = 4000, as_json: Annotated[bool, typer.Option("--json")] = False
+    batched: int = 100_000,
+    single: int = 4000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Appended events/s (single and batched) and relayed events/s on the embedded stack."""
     from onewindow.bench import as_dict, as_table
@@ -105,7 +109,11 @@ def bench_eventlog(
             )
         finally:
             stack.stop()
-    typer.echo(json.dumps(as_dict(figures)) if as_json else as_table(figures) + "\n" + json.dumps(as_dict(figures)))
+    typer.echo(
+        json.dumps(as_dict(figures))
+        if as_json
+        else as_table(figures) + "\n" + json.dumps(as_dict(figures))
+    )
 
 
 def _where(stack: Stack) -> str:

@@ -9,7 +9,7 @@ the dead-letter topic with the reason before the batch is acked: they never bloc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -48,7 +48,9 @@ class DeadLetters:
             ("dead_letter_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("dead_letter_consumer", self.consumer.encode()),
         ]
-        await self.producer.send_and_wait(DEAD_LETTER, record.value, key=record.key, headers=headers)
+        await self.producer.send_and_wait(
+            DEAD_LETTER, record.value, key=record.key, headers=headers
+        )
 
 
 def subscribe(
@@ -70,7 +72,7 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def consume(message: KafkaMessage) -> None:
-        records: tuple[ConsumerRecord, ...] = message.raw_message  # type: ignore[assignment]
+        records: tuple[ConsumerRecord, ...] = message.raw_message
         envelopes: list[Envelope] = []
         by_id: dict[object, ConsumerRecord] = {}
         for record in records:
@@ -83,7 +85,7 @@ def subscribe(
             by_id[envelope.event_id] = record
         try:
             with structlog.contextvars.bound_contextvars(consumer=group):
-                fresh, rejected = await inbox.process(envelopes, _logged(consumer.handle))
+                _, rejected = await inbox.process(envelopes, _logged(consumer.handle))
         except Exception as exc:
             delay = backoff.next()
             log.error(
@@ -99,7 +101,7 @@ def subscribe(
             await dead_letters.send(by_id[envelope.event_id], reason)
 
 
-def by_event_type(handlers: dict[str, Handler]) -> Handler:
+def by_event_type(handlers: Mapping[str, Handler]) -> Handler:
     """One handler per event type; events of other types pass by untouched."""
 
     async def dispatch(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -111,7 +113,7 @@ def by_event_type(handlers: dict[str, Handler]) -> Handler:
 
 
 def _logged(handle: Handler) -> Handler:
-    async def handle_with_context(envelope, uow):  # type: ignore[no-untyped-def]
+    async def handle_with_context(envelope: Envelope, uow: UnitOfWork) -> None:
         with structlog.contextvars.bound_contextvars(
             application_id=str(envelope.application_id), event_id=str(envelope.event_id)
         ):

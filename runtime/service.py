@@ -85,7 +85,9 @@ class Service:
             client_id=f"onewindow-{self.name}",
         )
         await self.producer.start()
-        self.relay = Relay(self.pool, KafkaEventPublisher(self.producer), batch_size=s.relay_batch_size)
+        self.relay = Relay(
+            self.pool, KafkaEventPublisher(self.producer), batch_size=s.relay_batch_size
+        )
         self._stop_relay = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
         self.broker = KafkaBroker(s.kafka_bootstrap_servers, graceful_timeout=30.0, logger=None)
@@ -121,7 +123,9 @@ class Service:
                 return
             existing = set(await admin.list_topics())
             wanted = [
-                NewTopic(t, self.settings.kafka_topic_partitions, self.settings.kafka_topic_replication)
+                NewTopic(
+                    t, self.settings.kafka_topic_partitions, self.settings.kafka_topic_replication
+                )
                 for t in sorted(topics - existing)
             ]
             if wanted:

@@ -13,7 +13,9 @@ schema: str = config.attributes["schema"]
 
 
 def _migrate(connection: Connection) -> None:
-    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": "migrate:" + schema})
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": "migrate:" + schema}
+    )
     connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
     context.configure(

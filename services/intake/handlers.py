@@ -18,7 +18,11 @@ def application_stream(application_id: UUID) -> str:
 
 
 async def submit_application(
-    store: EventStore, matter: str, channel: Channel, applicant: dict[str, Any], form: dict[str, Any]
+    store: EventStore,
+    matter: str,
+    channel: Channel,
+    applicant: dict[str, Any],
+    form: dict[str, Any],
 ) -> tuple[UUID, str]:
     application_id = uuid7()
     receipt = f"YC{datetime.now(UTC):%Y%m%d}{application_id.hex[-8:].upper()}"

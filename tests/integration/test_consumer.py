@@ -43,7 +43,10 @@ def _start(stack, schema: str, topic: str, group: str, marker: Path) -> subproce
 
 
 async def test_killed_after_db_commit_redelivers_and_changes_nothing(
-    stack, pool: asyncpg.Pool, schema_name: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    stack,
+    pool: asyncpg.Pool,
+    schema_name: str,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     topic, group = f"test.crash.{schema_name}", f"crash-{schema_name}"
     sent = event(uuid7())
@@ -76,7 +79,10 @@ async def test_killed_after_db_commit_redelivers_and_changes_nothing(
 
 
 async def test_malformed_records_go_to_dead_letters_and_do_not_block(
-    stack, pool: asyncpg.Pool, schema_name: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    stack,
+    pool: asyncpg.Pool,
+    schema_name: str,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     topic, group = f"test.dlq.{schema_name}", f"dlq-{schema_name}"
     (tmp_path / "crashed").touch()  # no crash in this test
@@ -89,9 +95,11 @@ async def test_malformed_records_go_to_dead_letters_and_do_not_block(
     )  # fmt: skip
     consumer = _start(stack, schema_name, topic, group, tmp_path / "crashed")
     try:
+
         async def good_one_handled() -> bool:
             async with pool.acquire() as conn:
                 return await conn.fetchval("SELECT count(*) FROM events") == 1
+
         await _wait_for(good_one_handled)
         reasons = await _dead_letters(stack.kafka, group, 2)
         assert any("not UTF-8 JSON" in r for r in reasons), reasons

@@ -55,7 +55,9 @@ async def received(kafka: str, applications: set[UUID], expected: int) -> list[t
 
 
 async def test_concurrent_writers_nothing_skipped_order_kept(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, stack  # type: ignore[no-untyped-def]
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    stack,  # type: ignore[no-untyped-def]
 ) -> None:
     writers, appends_each, events_each = 8, 15, 4
     streams = [uuid7() for _ in range(writers * 2)]
@@ -106,7 +108,9 @@ class CrashingPublisher:
 
 
 async def test_restarted_relay_resumes_from_its_checkpoint(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, stack  # type: ignore[no-untyped-def]
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    stack,  # type: ignore[no-untyped-def]
 ) -> None:
     app, batch = uuid7(), 25
     async with pool.acquire() as conn, conn.transaction():
