@@ -22,6 +22,8 @@ bench_app = typer.Typer(help="Measure the parts of the system.", no_args_is_help
 app.add_typer(bench_app, name="bench")
 
 SCHEMAS = ("intake", "router", "dept_adapter", "notifier")
+DatabaseUrl = Annotated[str, typer.Option(envvar="ONEWINDOW_DATABASE_URL")]
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/onewindow"
 
 
 @app.command()
@@ -64,11 +66,7 @@ def down() -> None:
 
 
 @app.command()
-def verify(
-    database_url: Annotated[str, typer.Option(envvar="ONEWINDOW_DATABASE_URL")] = (
-        "postgresql://postgres@127.0.0.1:55432/onewindow"
-    ),
-) -> None:
+def verify(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     """Check every service's hash chains; exit 1 if an event was altered or removed."""
     from eventlog.verify import verify as verify_schema
 
@@ -88,6 +86,44 @@ def verify(
 
     if asyncio.run(run()):
         raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[str, typer.Option(envvar="ONEWINDOW_MIGRATION_DATABASE_URL")] = (
+        DEFAULT_DATABASE_URL
+    ),
+    app_role: Annotated[str | None, typer.Option(help="Role the services log in as.")] = None,
+) -> None:
+    """Bring every service's schema to the newest revision (services also do it at start)."""
+    from eventlog.migrate import migrate as migrate_schema
+
+    for schema in SCHEMAS:
+        migrate_schema(database_url, schema, app_role)
+        typer.echo(f"{schema}: migrated")
+
+
+@app.command()
+def republish(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SCHEMAS)}")],
+    from_position: Annotated[int, typer.Option(min=1)],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """After broker data loss: make the service's relay publish again from a log position."""
+    from eventlog.relay import rewind
+
+    if service not in SCHEMAS:
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SCHEMAS)}")
+
+    async def run() -> None:
+        pool = await asyncpg.create_pool(database_url, server_settings={"search_path": service})
+        try:
+            await rewind(pool, from_position)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+    typer.echo(f"{service}: the relay publishes again from position {from_position}")
 
 
 @bench_app.command("eventlog")

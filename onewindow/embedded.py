@@ -82,6 +82,8 @@ def _live_pid(pidfile: Path) -> int | None:
         written = pidfile.stat().st_mtime
     except (OSError, ValueError, IndexError):
         return None
+    if pid <= 1 or pid == os.getpid():
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -108,7 +110,7 @@ def stop_pidfile(path: Path, timeout: float = 5.0) -> bool:
     # so that its children (workers, reloaders) go down with it.
     group = False
     with contextlib.suppress(ProcessLookupError):
-        group = os.getpgid(pid) == pid
+        group = os.getpgid(pid) == pid != os.getpgrp()
 
     def send(sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):

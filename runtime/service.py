@@ -1,15 +1,14 @@
 """The runtime every service shares: one bootstrap builds the pool, the broker, the relay
-and the subscriptions; an ASGI app serves /healthz and /readyz and runs them in its lifespan.
+and the subscriptions; an ASGI app serves /healthz and /readyz.
 
-Shutdown (SIGTERM through uvicorn): stop consuming and let the batch in hand finish
+Shutdown (SIGTERM, which uvicorn catches): stop consuming and let the batch in hand finish
 (FastStream's graceful timeout), then let the relay publish what is left, then close.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -137,15 +136,7 @@ class Service:
             await admin.close()
 
     def asgi(self) -> FastAPI:
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            try:
-                yield
-            finally:
-                await self.stop()
-
-        app = FastAPI(title=f"OneWindow {self.name}", lifespan=lifespan)
+        app = FastAPI(title=f"OneWindow {self.name}")
         app.state.service = self
 
         @app.get("/healthz", include_in_schema=False)
@@ -172,15 +163,31 @@ class Service:
 
 
 def run(service: Service) -> None:
+    """Start the service, serve HTTP until SIGTERM or SIGINT, then stop it gracefully."""
     configure_logging(service.name, service.settings.log_level)
-    uvicorn.run(
+    raise SystemExit(asyncio.run(_serve(service)))
+
+
+async def _serve(service: Service) -> int:
+    try:
+        await service.start()
+    except Exception as exc:
+        log.error("cannot start", error=f"{type(exc).__name__}: {exc}")
+        return 1
+    config = uvicorn.Config(
         service.asgi(),
         host=service.settings.http_host,
         port=service.settings.http_port,
         log_config=None,
         access_log=False,
+        lifespan="off",
         timeout_graceful_shutdown=30,
     )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await service.stop()
+    return 0
 
 
 def _where(dsn: str) -> str:

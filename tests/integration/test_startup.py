@@ -1,0 +1,37 @@
+"""A service whose database is down at start-up says so in one line per try, backs off,
+and gives up cleanly when its start-up timeout has passed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from onewindow.embedded import free_port
+from tests.conftest import ROOT
+
+
+def test_database_down_at_start_gives_one_line_per_retry_then_a_clean_exit() -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ONEWINDOW_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/onewindow",
+        "ONEWINDOW_STARTUP_TIMEOUT_SECONDS": "4",
+        "ONEWINDOW_HTTP_PORT": str(free_port()),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "services.router"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    retries = [line for line in lines if "not reachable, retrying" in line["event"]]
+    assert done.returncode == 1
+    assert len(retries) >= 2
+    assert (
+        retries[0]["event"] == f"PostgreSQL at 127.0.0.1:{port}/onewindow not reachable, retrying"
+    )
+    assert "Connect" in retries[0]["error"] or "refused" in retries[0]["error"]
+    assert retries[1]["retry_in_s"] >= retries[0]["retry_in_s"] * 0.5
+    assert lines[-1]["event"] == "cannot start" and lines[-1]["level"] == "error"
+    assert "Traceback" not in done.stdout + done.stderr
