@@ -153,8 +153,8 @@ def bench_eventlog(
 
 
 def _where(stack: Stack) -> str:
-    lines = [f"  PostgreSQL  {stack.database_url}", f"  Kafka       {stack.kafka}"]
+    lines = [f"  PostgreSQL   {stack.database_url}", f"  Kafka        {stack.kafka}"]
     for name, port in stack.ports.items():
-        lines.append(f"  {name:<11} http://127.0.0.1:{port}  (logs: {stack.root}/logs/{name}.log)")
-    lines.append(f"  API docs    http://127.0.0.1:{stack.ports['intake']}/docs")
+        lines.append(f"  {name:<12} http://127.0.0.1:{port}  (logs: {stack.root}/logs/{name}.log)")
+    lines.append(f"  API docs     http://127.0.0.1:{stack.ports['intake']}/docs")
     return "\n".join(lines)
