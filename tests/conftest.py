@@ -1,16 +1,20 @@
 """The test stack: real PostgreSQL and a real Kafka-protocol broker, started once per run.
 
-ONEWINDOW_TEST_DATABASE_URL / ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS point the suite at an
-external server instead (a superuser DSN; each test gets schemas of its own).
+Where a Docker engine answers, testcontainers runs PostgreSQL and Apache Kafka (KRaft);
+otherwise the embedded ones from the wheels run. ONEWINDOW_TEST_DATABASE_URL /
+ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS point the suite at external servers instead
+(a superuser DSN; each test gets schemas of its own).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     pg = broker = None
     dsn = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
     kafka = os.environ.get("ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    if not (dsn and kafka) and _docker_answers():
+        yield from _containers(dsn, kafka)
+        return
     try:
         if not dsn:
             pg = EmbeddedPostgres(base / "pg", free_port())
@@ -46,6 +53,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             broker.stop()
         if pg:
             pg.stop()
+
+
+def _docker_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _containers(dsn: str | None, kafka: str | None) -> Iterator[Stack]:
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
+
+    with ExitStack() as running:
+        if not dsn:
+            pg = running.enter_context(PostgresContainer("postgres:17", driver=None))
+            dsn = pg.get_connection_url()
+        if not kafka:
+            kafka = running.enter_context(
+                KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()
+            ).get_bootstrap_server()
+        yield Stack(_create_database(dsn, "onewindow_test"), kafka)
 
 
 def _create_database(dsn: str, name: str) -> str:

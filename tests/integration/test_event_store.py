@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -63,7 +64,7 @@ async def test_app_role_has_no_update_or_delete_grant(stack, schema_name: str) -
     await admin.close()
     await migrate_async(stack.database_url, schema_name, app_role=role)
     app_pool = await asyncpg.create_pool(
-        stack.database_url.replace("://postgres@", f"://{role}@"),
+        _as_role(stack.database_url, role),
         server_settings={"search_path": schema_name},
         min_size=1,
         max_size=2,
@@ -98,3 +99,9 @@ async def test_verify_finds_an_event_altered_behind_the_librarys_back(pool: asyn
         ("s-1", 2, "event missing"),
         ("s-1", 3, "prev_hash does not link"),
     }
+
+
+def _as_role(dsn: str, role: str) -> str:
+    parts = urlsplit(dsn)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
