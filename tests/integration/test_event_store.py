@@ -60,7 +60,7 @@ async def test_app_role_has_no_update_or_delete_grant(stack, schema_name: str) -
     """With a separate owner, the services' role lacks the privilege even without triggers."""
     role = "app_" + schema_name
     admin = await asyncpg.connect(stack.database_url)
-    await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    await admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{role}'")
     await admin.close()
     await migrate_async(stack.database_url, schema_name, app_role=role)
     app_pool = await asyncpg.create_pool(
@@ -104,4 +104,4 @@ async def test_verify_finds_an_event_altered_behind_the_librarys_back(pool: asyn
 def _as_role(dsn: str, role: str) -> str:
     parts = urlsplit(dsn)
     host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
-    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{role}:{role}@{host}"))
