@@ -124,3 +124,15 @@ async def test_restarted_relay_resumes_from_its_checkpoint(
     seen = [n for _, n in await received(stack.kafka, {app}, 200 + batch)]
     # Only the batch whose checkpoint was lost went out twice.
     assert seen == list(range(3 * batch)) + list(range(2 * batch, 200))
+
+
+async def test_a_stopping_relay_publishes_what_is_left(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer
+) -> None:
+    app = uuid7()
+    async with pool.acquire() as conn, conn.transaction():
+        await append_streams(conn, [StreamAppend(str(app), 0, [event(app, n) for n in range(500)])])
+    stop = asyncio.Event()
+    stop.set()  # SIGTERM arrived before the relay got to the backlog
+    await Relay(pool, KafkaEventPublisher(producer), batch_size=100).run(stop)
+    assert await Relay(pool, KafkaEventPublisher(producer)).pending() == 0
