@@ -8,7 +8,6 @@ ONEWINDOW_TEST_KAFKA_BOOTSTRAP_SERVERS point the suite at external servers inste
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import uuid
@@ -23,6 +22,7 @@ import pytest
 
 from eventlog.migrate import migrate_async
 from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from onewindow.stack import create_database
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,9 @@ def _containers(dsn: str | None, kafka: str | None) -> Iterator[Stack]:
 
 
 def _create_database(dsn: str, name: str) -> str:
-    async def create() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
     # A thread of its own, so the event loop pytest-asyncio keeps is left alone.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, create()).result()
-    return dsn.rsplit("/", 1)[0] + "/" + name
+        return pool.submit(create_database, dsn, name).result()
 
 
 @pytest.fixture
