@@ -1,0 +1,91 @@
+"""Validating a filled-in unified form against its matter's JSON Schema (draft 2020-12)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from pydantic import BaseModel, ConfigDict
+
+from contracts.catalog.identifiers import (
+    InvalidIdentifier,
+    check_credit_code,
+    check_mobile,
+    check_resident_id,
+)
+
+
+def _on_strings(check: Callable[[str], None]) -> Callable[[object], bool]:
+    def checker(instance: object) -> bool:
+        if isinstance(instance, str):  # a format constrains strings only (JSON Schema 2020-12)
+            check(instance)
+        return True
+
+    return checker
+
+
+FORMAT_CHECKER = FormatChecker()
+for _name, _check in {
+    "cn-resident-id": check_resident_id,
+    "cn-credit-code": check_credit_code,
+    "cn-mobile": check_mobile,
+}.items():
+    FORMAT_CHECKER.checks(_name, raises=InvalidIdentifier)(_on_strings(_check))
+
+_RULE_WORDS = {
+    "required": "缺少必填项",
+    "additionalProperties": "不允许的字段",
+    "type": "类型不正确",
+    "enum": "取值不在可选范围内",
+    "const": "取值不正确",
+    "minimum": "数值过小",
+    "exclusiveMinimum": "数值过小",
+    "maximum": "数值过大",
+    "exclusiveMaximum": "数值过大",
+    "minLength": "内容过短",
+    "maxLength": "内容过长",
+    "pattern": "格式不正确",
+    "format": "格式不正确",
+    "minItems": "数量不足",
+    "maxItems": "数量过多",
+    "uniqueItems": "存在重复项",
+    "minProperties": "至少需要填写一项",
+}
+
+
+class FormError(BaseModel):
+    """One reason a form is refused: the dotted path of the field, the schema rule, a message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    rule: str
+    message: str
+
+
+def form_errors(schema: Mapping[str, Any], form: Mapping[str, Any]) -> list[FormError]:
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    found = [e for error in validator.iter_errors(form) for e in _form_errors(error)]
+    return sorted(found, key=lambda e: (e.field, e.rule))
+
+
+def _form_errors(error: ValidationError) -> Iterator[FormError]:
+    path = [str(part) for part in error.absolute_path]
+    rule = str(error.validator)
+    if isinstance(error.cause, InvalidIdentifier):
+        message = str(error.cause)  # already bilingual
+    else:
+        english = str(error.cause) if error.cause else error.message
+        message = f"{_RULE_WORDS.get(rule, '不符合要求')} / {english}"
+    if rule == "required" and isinstance(error.instance, dict):
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [n for n in required if n not in error.instance]
+        names = [n for n in missing if error.message.startswith(repr(n))] or missing[:1]
+        yield FormError(field=".".join([*path, *names]), rule=rule, message=message)
+    elif rule == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        for extra in (name for name in error.instance if name not in known):
+            yield FormError(field=".".join([*path, extra]), rule=rule, message=message)
+    else:
+        yield FormError(field=".".join(path), rule=rule, message=message)
