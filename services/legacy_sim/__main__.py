@@ -1,0 +1,11 @@
+"""``python -m services.legacy_sim``: serve every simulated department on one port."""
+
+import uvicorn
+
+from services.legacy_sim.app import create_app
+from services.legacy_sim.config import LegacySimSettings
+
+settings = LegacySimSettings()
+uvicorn.run(
+    create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+)

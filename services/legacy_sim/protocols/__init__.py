@@ -1,0 +1,1 @@
+"""One module per legacy protocol style; each builds the router of one department."""
