@@ -19,14 +19,10 @@ from pydantic import AnyHttpUrl
 from services.legacy_sim.domain.ledger import Filing
 from services.legacy_sim.domain.signature import SIGNATURE_HEADER, sign
 from services.legacy_sim.protocols.filing_json import (
-    BadRequest,
     FilingBody,
     SimulatorDep,
-    error,
-    fault_response,
+    admit_filing,
     filing_request,
-    idempotency_key,
-    read_body,
     result_fields,
 )
 from services.legacy_sim.protocols.rest import IdempotencyKey, cancel_filing
@@ -85,14 +81,10 @@ def callback_router(department: str) -> APIRouter:
     async def submit(
         request: Request, sim: SimulatorDep, key: IdempotencyKey = None
     ) -> JSONResponse:
-        try:
-            filing_key = idempotency_key(key)
-            body = await read_body(request, CallbackFilingBody)
-        except BadRequest as e:
-            return error(400, str(e))
-        fault = await sim.admit(department, filing_key)
-        if fault is not None:
-            return fault_response(fault)
+        admitted = await admit_filing(request, sim, department, key, CallbackFilingBody)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        filing_key, body = admitted
         filing, _ = sim.file(filing_request(department, filing_key, body))
         delivery = sim.deliveries.get(filing.receipt)
         # A repeat starts a new delivery only when the previous one gave up.

@@ -89,3 +89,19 @@ def error(status: int, message: str) -> JSONResponse:
 def fault_response(fault: InjectedFault) -> JSONResponse:
     headers = {"Retry-After": "1"} if fault.status == 503 else None
     return JSONResponse({"error": fault.reason}, status_code=fault.status, headers=headers)
+
+
+async def admit_filing(
+    request: Request, sim: Simulator, department: str, key: str | None, model: type[Body]
+) -> tuple[str, Body] | JSONResponse:
+    """What every filing goes through first: a well-formed key and body, then injected faults.
+    Returns the key and body, or the response refusing them."""
+    try:
+        filing_key = idempotency_key(key)
+        body = await read_body(request, model)
+    except BadRequest as e:
+        return error(400, str(e))
+    fault = await sim.admit(department, filing_key)
+    if fault is not None:
+        return fault_response(fault)
+    return filing_key, body

@@ -10,14 +10,12 @@ from fastapi.responses import JSONResponse
 from services.legacy_sim.domain.ledger import UnknownFiling
 from services.legacy_sim.domain.numbers import reference
 from services.legacy_sim.protocols.filing_json import (
-    BadRequest,
     FilingBody,
     SimulatorDep,
+    admit_filing,
     error,
     fault_response,
     filing_request,
-    idempotency_key,
-    read_body,
     result_fields,
 )
 from services.legacy_sim.protocols.rest import IdempotencyKey
@@ -30,14 +28,10 @@ def poll_router(department: str) -> APIRouter:
     async def submit(
         request: Request, sim: SimulatorDep, key: IdempotencyKey = None
     ) -> JSONResponse:
-        try:
-            filing_key = idempotency_key(key)
-            body = await read_body(request, FilingBody)
-        except BadRequest as e:
-            return error(400, str(e))
-        fault = await sim.admit(department, filing_key)
-        if fault is not None:
-            return fault_response(fault)
+        admitted = await admit_filing(request, sim, department, key, FilingBody)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        filing_key, body = admitted
         sim.file(filing_request(department, filing_key, body))
         ticket = reference(f"{department.upper()}-T", f"ticket:{department}:{filing_key}")
         sim.ledger.alias(department, ticket, filing_key)
