@@ -1,15 +1,79 @@
-"""Events that cross service boundaries. Past tense, frozen, registered by (type, version)."""
+"""Events that cross service boundaries. Past tense, frozen, registered by (type, version).
+
+Who publishes what (topics in `contracts.topics`):
+- intake → applications: ApplicationSubmitted, SupplementSubmitted, ApplicationWithdrawn
+- router → tasks.<dept>: SubtaskDispatched, SubtaskCancelled
+- dept_adapter / legacy systems → task-results: SubtaskAccepted, SubtaskCompleted,
+  SubtaskRejected, SupplementRequested, SubtaskFailed, FilingCancelled
+- router → outcomes: SupplementNoticeIssued, OutcomeDecided
+- notifier → notifications: NoticeDelivered, NoticeDeliveryFailed
+
+Every task result names the `filing_key` of the dispatch it answers; a result whose key is not
+the sub-task's current filing is stale and changes nothing.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.envelope import Event
 from contracts.registry import register
 
 Channel = Literal["window", "web", "mobile", "kiosk"]
+DeliveryChannel = Literal["webhook", "email", "sms"]
+NoticeKind = Literal["result", "rejection", "supplement", "withdrawal"]
+
+_DEPARTMENT = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["amr"])
+_SUBTASK = Field(min_length=1, examples=["amr-licence"])
+_FILING_KEY = Field(
+    min_length=1,
+    max_length=200,
+    description="Idempotency key of one filing at the legacy system; never files twice.",
+    examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:amr-licence:1"],
+)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Delivery(_Part):
+    """Where the applicant wants the one result: a webhook URL, an e-mail address or a mobile."""
+
+    channel: DeliveryChannel
+    address: str = Field(min_length=3, max_length=500, examples=["chen@example.cn"])
+
+
+class MissingMaterial(_Part):
+    code: str = Field(min_length=1, description="Material code, or the form field to correct.")
+    name: str = Field(min_length=1, examples=["公司章程"])
+    reason: str = Field(min_length=1)
+
+
+class SupplementRequest(_Part):
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    materials: tuple[MissingMaterial, ...] = Field(min_length=1)
+
+
+class Certificate(_Part):
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    title: str = Field(min_length=1, examples=["营业执照"])
+    number: str = Field(min_length=1, examples=["330100984437842"])
+    issued_at: AwareDatetime
+
+
+class Reason(_Part):
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    reason: str = Field(min_length=1)
+
+
+# intake → onewindow.applications
 
 
 @register
@@ -17,39 +81,160 @@ class ApplicationSubmitted(Event):
     event_type = "ApplicationSubmitted"
     matter: str = Field(description="Catalog code of the matter.", examples=["business-startup"])
     channel: Channel
+    client: str = Field(min_length=1, description="The API client that submitted it.")
     receipt_number: str = Field(description="Receipt number handed to the applicant.")
     applicant: dict[str, Any]
     form: dict[str, Any] = Field(description="The unified form, validated against the catalog.")
+    materials: tuple[str, ...] = Field(
+        default=(), description="Codes of the materials the applicant handed in or uploaded."
+    )
+    delivery: Delivery
+
+
+@register
+class SupplementSubmitted(Event):
+    event_type = "SupplementSubmitted"
+    notice_id: str = Field(min_length=1, description="The supplement notice this answers.")
+    materials: tuple[str, ...] = Field(default=(), description="Material codes now handed in.")
+    form: dict[str, Any] = Field(
+        default_factory=dict, description="The whole corrected form, validated against the catalog."
+    )
+
+
+@register
+class ApplicationWithdrawn(Event):
+    event_type = "ApplicationWithdrawn"
+    reason: str = Field(min_length=1, max_length=500)
+
+
+# router → onewindow.tasks.<department>
 
 
 @register
 class SubtaskDispatched(Event):
     event_type = "SubtaskDispatched"
-    subtask: str = Field(examples=["amr-licence"])
-    department: str = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["amr"])
-    inputs: dict[str, Any]
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    title: str = Field(min_length=1, examples=["企业设立登记并核发营业执照"])
+    filing_key: str = _FILING_KEY
+    inputs: dict[str, Any] = Field(description="Mapped from the form and upstream outputs.")
+    materials: tuple[str, ...] = Field(default=(), description="Codes of the materials at hand.")
+    time_limit_days: int = Field(ge=1, description="Working days the department has.")
 
 
 @register
-class SubtaskCompleted(Event):
+class SubtaskCancelled(Event):
+    event_type = "SubtaskCancelled"
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    filing_key: str = _FILING_KEY
+    reason: str = Field(min_length=1)
+
+
+# dept_adapter and topic-consuming legacy systems → onewindow.task-results
+
+
+class _TaskResult(Event):
+    subtask: str = _SUBTASK
+    department: str = _DEPARTMENT
+    filing_key: str = _FILING_KEY
+
+
+@register
+class SubtaskAccepted(_TaskResult):
+    event_type = "SubtaskAccepted"
+    legacy_receipt: str = Field(min_length=1, description="The department's own receipt number.")
+
+
+@register
+class SubtaskCompleted(_TaskResult):
     event_type = "SubtaskCompleted"
-    subtask: str
-    department: str
     legacy_receipt: str | None = None
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict, examples=[{"credit_code": "9133..."}])
 
 
 @register
-class OutcomeDecided(Event):
+class SubtaskRejected(_TaskResult):
+    event_type = "SubtaskRejected"
+    legacy_receipt: str | None = None
+    reason: str = Field(min_length=1)
+
+
+@register
+class SupplementRequested(_TaskResult):
+    event_type = "SupplementRequested"
+    legacy_receipt: str | None = None
+    materials: tuple[MissingMaterial, ...] = Field(min_length=1)
+
+
+@register
+class SubtaskFailed(_TaskResult):
+    event_type = "SubtaskFailed"
+    error: str = Field(min_length=1, description="A terminal error: retrying cannot help.")
+
+
+@register
+class FilingCancelled(_TaskResult):
+    event_type = "FilingCancelled"
+    legacy_receipt: str | None = None
+    confirmed: bool = Field(description="False if the legacy system could not be told.")
+
+
+# router → onewindow.outcomes
+
+
+class _ToApplicant(Event):
+    matter: str
+    matter_name: str = Field(examples=["企业开办"])
+    receipt_number: str
+    applicant_name: str = Field(min_length=1)
+    delivery: Delivery
+
+
+@register
+class SupplementNoticeIssued(_ToApplicant):
+    """ONE notice (一次性告知) listing what every asking department needs."""
+
+    event_type = "SupplementNoticeIssued"
+    notice_id: str = Field(min_length=1, examples=["S1"])
+    requests: tuple[SupplementRequest, ...] = Field(min_length=1)
+
+
+@register
+class OutcomeDecided(_ToApplicant):
     event_type = "OutcomeDecided"
-    decision: Literal["approved", "rejected"]
+    decision: Literal["approved", "rejected", "withdrawn"]
     outputs: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Outputs per sub-task."
     )
+    certificates: tuple[Certificate, ...] = ()
+    reasons: tuple[Reason, ...] = Field(
+        default=(), description="Every department's reason, when rejected."
+    )
+
+
+# notifier → onewindow.notifications
 
 
 @register
-class ResultDelivered(Event):
-    event_type = "ResultDelivered"
-    channel: str
-    receipt: str | None = None
+class NoticeDelivered(Event):
+    event_type = "NoticeDelivered"
+    notice: NoticeKind
+    notice_key: str = Field(description="One notice, delivered once: outcome or notice id.")
+    channel: DeliveryChannel
+    recipient: str = Field(description="Masked address.")
+    attempts: int = Field(ge=1)
+    receipt: str | None = Field(default=None, description="Message id or gateway answer.")
+    result_hash: str | None = Field(default=None, description="sha256 of the one result.")
+    delivered_at: datetime
+
+
+@register
+class NoticeDeliveryFailed(Event):
+    event_type = "NoticeDeliveryFailed"
+    notice: NoticeKind
+    notice_key: str
+    channel: DeliveryChannel
+    recipient: str
+    attempts: int = Field(ge=1)
+    error: str = Field(min_length=1)

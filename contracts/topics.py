@@ -17,15 +17,28 @@ def tasks_topic(department: str) -> str:
 
 
 _BY_EVENT_TYPE = {
-    "ApplicationSubmitted": APPLICATIONS,
-    "SubtaskCompleted": TASK_RESULTS,
-    "OutcomeDecided": OUTCOMES,
-    "ResultDelivered": NOTIFICATIONS,
+    **dict.fromkeys(
+        ["ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn"], APPLICATIONS
+    ),
+    **dict.fromkeys(
+        [
+            "SubtaskAccepted",
+            "SubtaskCompleted",
+            "SubtaskRejected",
+            "SupplementRequested",
+            "SubtaskFailed",
+            "FilingCancelled",
+        ],
+        TASK_RESULTS,
+    ),
+    **dict.fromkeys(["SupplementNoticeIssued", "OutcomeDecided"], OUTCOMES),
+    **dict.fromkeys(["NoticeDelivered", "NoticeDeliveryFailed"], NOTIFICATIONS),
 }
+TO_DEPARTMENTS = frozenset({"SubtaskDispatched", "SubtaskCancelled"})
 
 
 def topic_for(envelope: Envelope) -> str | None:
     """The topic an event goes to, or None for an event private to its service's log."""
-    if envelope.event_type == "SubtaskDispatched":
+    if envelope.event_type in TO_DEPARTMENTS:
         return tasks_topic(str(envelope.payload["department"]))
     return _BY_EVENT_TYPE.get(envelope.event_type)

@@ -1,8 +1,13 @@
-"""Schema migrations, run by Alembic at service start or by `onewindow migrate`."""
+"""Schema migrations, run by Alembic at service start or by `onewindow migrate`.
+
+Every schema gets the event log (`migrations/versions`); a service with tables of its own
+(a read model) passes its own versions directory, whose first revision follows "0001".
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
@@ -11,9 +16,14 @@ from alembic.config import Config
 _HERE = Path(__file__).parent / "migrations"
 
 
-def _config(dsn: str, schema: str, app_role: str | None) -> Config:
+def _config(
+    dsn: str, schema: str, app_role: str | None, extra: Sequence[Path] = ()
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_HERE))
+    config.set_main_option(
+        "version_locations", " ".join(str(p) for p in (_HERE / "versions", *extra))
+    )
     config.attributes.update(
         url=dsn.replace("postgresql://", "postgresql+asyncpg://", 1).replace(
             "postgres://", "postgresql+asyncpg://", 1
@@ -24,11 +34,15 @@ def _config(dsn: str, schema: str, app_role: str | None) -> Config:
     return config
 
 
-def migrate(dsn: str, schema: str, app_role: str | None = None) -> None:
+def migrate(
+    dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()
+) -> None:
     """Bring `schema` to the newest revision; a no-op when it is there already."""
-    command.upgrade(_config(dsn, schema, app_role), "head")
+    command.upgrade(_config(dsn, schema, app_role, extra), "head")
 
 
-async def migrate_async(dsn: str, schema: str, app_role: str | None = None) -> None:
+async def migrate_async(
+    dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()
+) -> None:
     # Alembic's env runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(migrate, dsn, schema, app_role)
+    await asyncio.to_thread(migrate, dsn, schema, app_role, extra)

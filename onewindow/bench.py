@@ -33,7 +33,8 @@ class EventlogFigures:
 
 def _event(application_id: uuid.UUID, n: int) -> Envelope:
     payload = SubtaskCompleted(
-        subtask="amr-licence", department="amr", legacy_receipt=f"AMR{n:08d}",
+        subtask="amr-licence", department="amr", filing_key=f"{application_id}:amr-licence:1",
+        legacy_receipt=f"AMR{n:08d}",
         outputs={"licence_number": f"{n:015d}", "credit_code": "91330106MA2XXXXX0X"},
     )  # fmt: skip
     return Envelope.new(payload, application_id=application_id, producer="bench")

@@ -8,8 +8,10 @@ Shutdown (SIGTERM, which uvicorn catches): stop consuming and let the batch in h
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -37,18 +39,24 @@ log = structlog.get_logger()
 
 @dataclass
 class Service:
-    """One running service. `store` is its event log; `consumers` its subscriptions."""
+    """One running service. `store` is its event log; `consumers` its subscriptions;
+    `background` long-running work started after the consumers (it returns once `stopping`
+    is set); `migrations` a versions directory of the service's own tables."""
 
     name: str
     settings: ServiceSettings
     consumers: Sequence[Consumer] = ()
     publishes_to: Sequence[str] = ()
     routers: Sequence[APIRouter] = ()
+    migrations: Sequence[Path] = ()
+    background: Sequence[Callable[[Service], Coroutine[Any, Any, None]]] = ()
     pool: asyncpg.Pool = field(init=False)
     store: EventStore = field(init=False)
     relay: Relay = field(init=False)
     ready: bool = field(default=False, init=False)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _workers: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
     def schema(self) -> str:
@@ -62,6 +70,7 @@ class Service:
                 s.migration_database_url or s.database_url,
                 self.schema,
                 app_role=_role(s.database_url) if s.migration_database_url else None,
+                extra=self.migrations,
             ),
             s.startup_timeout_seconds,
         )
@@ -101,12 +110,16 @@ class Service:
                 s.consumer_batch_size,
             )
         await self.broker.start()
+        for work in self.background:
+            self._workers.append(asyncio.create_task(work(self)))
         self.ready = True
         log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
 
     async def stop(self) -> None:
         self.ready = False
         await self.broker.stop()
+        self.stopping.set()  # background work returns when it sees this
+        await asyncio.gather(*self._workers, return_exceptions=True)
         self._stop_relay.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.producer.stop()

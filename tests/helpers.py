@@ -12,8 +12,15 @@ from contracts.events import SubtaskCompleted
 
 def event(application_id: UUID | None = None, n: int = 0, producer: str = "test") -> Envelope:
     """A registered event (it goes to onewindow.task-results) numbered `n` in its outputs."""
+    application_id = application_id or uuid7()
+    completed = SubtaskCompleted(
+        subtask="amr-licence",
+        department="amr",
+        filing_key=f"{application_id}:amr-licence:1",
+        outputs={"n": n},
+    )
     return Envelope.new(
-        SubtaskCompleted(subtask="amr-licence", department="amr", outputs={"n": n}),
-        application_id=application_id or uuid7(),
+        completed,
+        application_id=application_id,
         producer=producer,
     )

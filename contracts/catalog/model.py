@@ -62,6 +62,13 @@ class Material(_Frozen):
         return self.source != "applicant"
 
 
+class CertificateSpec(_Frozen):
+    """The certificate or licence a sub-task issues: its title and the output holding its number."""
+
+    title: Text
+    number: FieldName
+
+
 class Subtask(_Frozen):
     """The part of the matter one department decides, and how its input is mapped."""
 
@@ -73,6 +80,7 @@ class Subtask(_Frozen):
     inputs: Mapping[str, InputValue] = Field(default_factory=dict)
     outputs: tuple[FieldName, ...] = ()
     materials: tuple[Code, ...] = ()
+    certificate: CertificateSpec | None = None
 
 
 class Matter(_Frozen):

@@ -53,6 +53,11 @@ def check_matter(matter: Matter, source: str) -> None:
             raise fail(f"{at}.materials", f"material {code!r} is not declared in materials")
         for output in _duplicates(subtask.outputs):
             raise fail(f"{at}.outputs", f"duplicate output {output!r}")
+        if subtask.certificate and subtask.certificate.number not in subtask.outputs:
+            raise fail(
+                f"{at}.certificate.number",
+                f"{subtask.certificate.number!r} is not one of the sub-task's outputs",
+            )
     cycle = _find_cycle(matter.subtasks)
     if cycle:
         raise fail(

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Envelope
-from contracts.events import ResultDelivered
+from contracts.events import SubtaskCompleted
 from eventlog.inbox import Inbox, UnitOfWork
 from runtime.consumer import Consumer, DeadLetters, subscribe
 from runtime.logs import configure_logging
@@ -36,7 +36,7 @@ class CrashAfterCommit(Inbox):
 
 async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
     reply = Envelope.new(
-        ResultDelivered(channel="test"),
+        SubtaskCompleted(subtask="s", department="amr", filing_key=str(envelope.event_id)),
         application_id=envelope.application_id,
         producer="test",
         causation=envelope,
