@@ -238,3 +238,13 @@ class NoticeDeliveryFailed(Event):
     recipient: str
     attempts: int = Field(ge=1)
     error: str = Field(min_length=1)
+
+
+# recorded in router's log, never published: the system of record for every task result,
+# including those of departments that answer on Kafka themselves (read-model rebuilds use it)
+
+
+@register
+class ResultRecorded(Event):
+    event_type = "ResultRecorded"
+    result: dict[str, Any] = Field(description="The task result's whole envelope, as JSON.")
