@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
 from contracts.topics import APPLICATIONS, OUTCOMES, TASK_RESULTS, tasks_topic
-from runtime.consumer import Consumer, by_event_type
+from runtime.consumer import Consumer
 from runtime.service import Service
 from runtime.settings import ServiceSettings
-from services.router.handlers import HANDLERS
+from services.router.handlers import handle_with
 
 
 class RouterSettings(ServiceSettings):
@@ -13,9 +14,10 @@ class RouterSettings(ServiceSettings):
 
 
 def build(settings: RouterSettings | None = None) -> Service:
+    catalog = load_catalog()  # an invalid catalog stops the service here, naming the field
     return Service(
         "router",
         settings or RouterSettings(),
-        consumers=[Consumer("process", [APPLICATIONS, TASK_RESULTS], by_event_type(HANDLERS))],
+        consumers=[Consumer("process", [APPLICATIONS, TASK_RESULTS], handle_with(catalog))],
         publishes_to=[OUTCOMES, *(tasks_topic(d) for d in DEPARTMENTS)],
     )

@@ -1,47 +1,66 @@
-"""Router handlers. Skeleton flow: one sub-task per application, approved when it completes."""
+"""Router handlers: read the application's process from the log, record, decide, append."""
 
 from __future__ import annotations
 
-from contracts.envelope import Envelope
-from contracts.events import OutcomeDecided, SubtaskCompleted, SubtaskDispatched
+import structlog
+
+from contracts.catalog import Catalog, UnknownMatter
+from contracts.envelope import Envelope, Event
+from contracts.events import ApplicationSubmitted
 from contracts.registry import decode
-from eventlog.inbox import UnitOfWork
+from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from services.router.domain.planning import RESULT_TYPES, advance, record, started
+from services.router.domain.process import mutate, replay, start
 
 SERVICE = "router"
+HANDLED = frozenset({"ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn"})
+
+log = structlog.get_logger()
 
 
 def process_stream(envelope: Envelope) -> str:
     return f"process-{envelope.application_id}"
 
 
-async def on_application_submitted(envelope: Envelope, uow: UnitOfWork) -> None:
-    stream = process_stream(envelope)
-    if await uow.read(stream):
-        return
-    dispatched = SubtaskDispatched(
-        subtask="amr-review", department="amr", inputs={"form": envelope.payload["form"]}
-    )
-    event = Envelope.new(
-        dispatched, application_id=envelope.application_id, producer=SERVICE, causation=envelope
-    )
-    await uow.append(stream, 0, [event])
+def handle_with(catalog: Catalog) -> Handler:
+    matters = dict(catalog.matters)
 
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        if envelope.event_type not in HANDLED | RESULT_TYPES:
+            return
+        stream = process_stream(envelope)
+        history = [decode(r.envelope) for r in await uow.read(stream)]
+        app_id = str(envelope.application_id)
+        if envelope.event_type == ApplicationSubmitted.event_type:
+            if history:
+                return
+            submitted = decode(envelope)
+            assert isinstance(submitted, ApplicationSubmitted)
+            try:
+                matter = catalog.matter(submitted.matter)
+            except UnknownMatter as exc:
+                raise Unprocessable(str(exc)) from exc
+            first = started(submitted)
+            decided: list[Event] = [first, *advance(start(app_id, first, matter), matter)]
+        elif not history:
+            log.warning("no process for this application; ignored", event_type=envelope.event_type)
+            return
+        else:
+            process = replay(app_id, history, matters)
+            fact = record(process, envelope)
+            if fact is None:
+                log.info("changes nothing; ignored", event_type=envelope.event_type)
+                return
+            decided = [fact, *advance(mutate(process, fact), matters[process.matter])]
+        await uow.append(
+            stream,
+            len(history),
+            [
+                Envelope.new(
+                    e, application_id=envelope.application_id, producer=SERVICE, causation=envelope
+                )
+                for e in decided
+            ],
+        )
 
-async def on_subtask_completed(envelope: Envelope, uow: UnitOfWork) -> None:
-    stream = process_stream(envelope)
-    history = await uow.read(stream)
-    if not history or any(e.envelope.event_type == "OutcomeDecided" for e in history):
-        return
-    result = decode(envelope)
-    assert isinstance(result, SubtaskCompleted)
-    outcome = OutcomeDecided(decision="approved", outputs={result.subtask: result.outputs})
-    event = Envelope.new(
-        outcome, application_id=envelope.application_id, producer=SERVICE, causation=envelope
-    )
-    await uow.append(stream, len(history), [event])
-
-
-HANDLERS = {
-    "ApplicationSubmitted": on_application_submitted,
-    "SubtaskCompleted": on_subtask_completed,
-}
+    return handle

@@ -1,0 +1,171 @@
+"""The state of one application's process, rebuilt from the router's log by `mutate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from contracts.catalog import Matter
+from contracts.envelope import Envelope, Event
+from contracts.events import (
+    Delivery,
+    FilingCancelled,
+    MissingMaterial,
+    OutcomeDecided,
+    ResultRecorded,
+    SubtaskAccepted,
+    SubtaskCancelled,
+    SubtaskCompleted,
+    SubtaskDispatched,
+    SubtaskFailed,
+    SubtaskRejected,
+    SupplementNoticeIssued,
+    SupplementRequested,
+)
+from contracts.registry import decode
+from services.router.domain.events import ProcessStarted, SupplementAccepted, WithdrawalRecorded
+
+Status = Literal[
+    "waiting",
+    "dispatched",
+    "accepted",
+    "completed",
+    "supplement",
+    "rejected",
+    "failed",
+    "cancelling",
+    "cancelled",
+]
+IN_FLIGHT: frozenset[Status] = frozenset({"dispatched", "accepted", "cancelling"})
+
+
+@dataclass(frozen=True)
+class SubtaskState:
+    code: str
+    department: str
+    status: Status = "waiting"
+    round: int = 0
+    filing_key: str | None = None
+    legacy_receipt: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    completed_at: datetime | None = None
+    reason: str | None = None
+    missing: tuple[MissingMaterial, ...] = ()
+
+
+@dataclass(frozen=True)
+class Process:
+    application_id: str
+    matter: str
+    receipt_number: str
+    applicant_name: str
+    delivery: Delivery
+    form: dict[str, Any]
+    materials: frozenset[str]
+    subtasks: dict[str, SubtaskState]
+    notices_issued: int = 0
+    pending_notice: str | None = None
+    ending: Literal["rejected", "withdrawn"] | None = None
+    decided: bool = False
+
+    def in_flight(self) -> list[SubtaskState]:
+        return [s for s in self.subtasks.values() if s.status in IN_FLIGHT]
+
+    def with_subtask(self, code: str, **changes: Any) -> Process:
+        return replace(
+            self, subtasks={**self.subtasks, code: replace(self.subtasks[code], **changes)}
+        )
+
+
+def start(application_id: str, started: ProcessStarted, matter: Matter) -> Process:
+    return Process(
+        application_id=application_id,
+        matter=started.matter,
+        receipt_number=started.receipt_number,
+        applicant_name=started.applicant_name,
+        delivery=started.delivery,
+        form=started.form,
+        materials=frozenset(started.materials),
+        subtasks={s.code: SubtaskState(s.code, s.department) for s in matter.subtasks},
+    )
+
+
+def mutate(process: Process, event: Event) -> Process:
+    """The state after `event`; every event here is one the router itself recorded."""
+    match event:
+        case SubtaskDispatched():
+            return process.with_subtask(
+                event.subtask, status="dispatched", round=_round(event.filing_key),
+                filing_key=event.filing_key, missing=(), reason=None, legacy_receipt=None,
+            )  # fmt: skip
+        case SubtaskCancelled():
+            return process.with_subtask(event.subtask, status="cancelling")
+        case ResultRecorded():
+            return _apply_result(process, Envelope.model_validate(event.result))
+        case SupplementNoticeIssued():
+            return replace(
+                process, pending_notice=event.notice_id, notices_issued=process.notices_issued + 1
+            )
+        case SupplementAccepted():
+            process = replace(
+                process,
+                pending_notice=None,
+                form=event.form or process.form,
+                materials=process.materials | set(event.materials),
+            )
+            for state in process.subtasks.values():
+                if state.status == "supplement":
+                    process = process.with_subtask(state.code, status="waiting")
+            return process
+        case WithdrawalRecorded():
+            return replace(process, ending=process.ending or "withdrawn")
+        case OutcomeDecided():
+            return replace(process, decided=True)
+    return process
+
+
+def _apply_result(process: Process, envelope: Envelope) -> Process:
+    result = decode(envelope)
+    match result:
+        case SubtaskAccepted():
+            return process.with_subtask(
+                result.subtask, status="accepted", legacy_receipt=result.legacy_receipt
+            )
+        case SubtaskCompleted():
+            return process.with_subtask(
+                result.subtask, status="completed", outputs=result.outputs,
+                completed_at=envelope.occurred_at,
+                legacy_receipt=result.legacy_receipt or _receipt(process, result.subtask),
+            )  # fmt: skip
+        case SubtaskRejected():
+            process = process.with_subtask(result.subtask, status="rejected", reason=result.reason)
+            return replace(process, ending=process.ending or "rejected")
+        case SubtaskFailed():
+            process = process.with_subtask(result.subtask, status="failed", reason=result.error)
+            return replace(process, ending=process.ending or "rejected")
+        case SupplementRequested():
+            return process.with_subtask(
+                result.subtask, status="supplement", missing=result.materials
+            )
+        case FilingCancelled():
+            return process.with_subtask(result.subtask, status="cancelled")
+    return process
+
+
+def _round(filing_key: str) -> int:
+    return int(filing_key.rsplit(":", 1)[1])
+
+
+def _receipt(process: Process, subtask: str) -> str | None:
+    return process.subtasks[subtask].legacy_receipt
+
+
+def replay(application_id: str, events: list[Event], matter_of: dict[str, Matter]) -> Process:
+    """The process as the router's log tells it; the first event is always ProcessStarted."""
+    first = events[0]
+    assert isinstance(first, ProcessStarted), f"process log starts with {first.event_type}"
+    process = start(application_id, first, matter_of[first.matter])
+    for event in events[1:]:
+        process = mutate(process, event)
+    return process

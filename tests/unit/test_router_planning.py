@@ -1,0 +1,230 @@
+"""The router's decisions, on the real catalog, without I/O: a test drives one application
+through `record`/`advance`/`mutate` exactly as the handler does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from uuid6 import uuid7
+
+from contracts.catalog import EXAMPLES_DIR, load_catalog
+from contracts.envelope import Envelope, Event
+from contracts.events import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    Delivery,
+    FilingCancelled,
+    MissingMaterial,
+    OutcomeDecided,
+    SubtaskCancelled,
+    SubtaskCompleted,
+    SubtaskDispatched,
+    SubtaskRejected,
+    SupplementNoticeIssued,
+    SupplementRequested,
+    SupplementSubmitted,
+)
+from services.router.domain.planning import advance, record, started
+from services.router.domain.process import Process, mutate, start
+
+CATALOG = load_catalog()
+
+
+class Flow:
+    """One application of a matter, driven through the router's pure functions."""
+
+    def __init__(self, matter: str = "business-startup", materials: tuple[str, ...] = ()) -> None:
+        example = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text())
+        self.application_id = uuid7()
+        self.matter = CATALOG.matter(matter)
+        submitted = ApplicationSubmitted(
+            matter=matter, channel="web", client="web-portal", receipt_number="YC1",
+            applicant=example["applicant"], form=example["form"], materials=materials,
+            delivery=Delivery(channel="email", address="chen@example.cn"),
+        )  # fmt: skip
+        first = started(submitted)
+        self.process: Process = start(str(self.application_id), first, self.matter)
+        self.decided = self._apply([first, *advance(self.process, self.matter)])
+
+    def _apply(self, events: list[Event]) -> list[Event]:
+        for event in events:
+            self.process = mutate(self.process, event)
+        return events
+
+    def receive(self, event: Event) -> list[Event]:
+        envelope = Envelope.new(event, application_id=self.application_id, producer="test")
+        fact = record(self.process, envelope)
+        if fact is None:
+            return []
+        self.process = mutate(self.process, fact)
+        return [fact, *self._apply(advance(self.process, self.matter))]
+
+    def key(self, subtask: str) -> str:
+        key = self.process.subtasks[subtask].filing_key
+        assert key is not None
+        return key
+
+    def complete(self, subtask: str, **outputs: Any) -> list[Event]:
+        dept = self.matter.subtask(subtask).department
+        return self.receive(
+            SubtaskCompleted(
+                subtask=subtask, department=dept, filing_key=self.key(subtask), outputs=outputs
+            )
+        )
+
+    def supplement(self, subtask: str, code: str) -> list[Event]:
+        dept = self.matter.subtask(subtask).department
+        missing = MissingMaterial(code=code, name=code, reason=f"{dept} needs {code}")
+        return self.receive(
+            SupplementRequested(
+                subtask=subtask, department=dept, filing_key=self.key(subtask), materials=(missing,)
+            )
+        )
+
+
+def of(kind: type[Event], events: list[Event]) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+LICENCE = {
+    "credit_code": "91330106MA2H3XYZ0A",
+    "licence_number": "330106000123456",
+    "company_name": "杭州一窗科技有限公司",
+    "established_on": "2026-11-23",
+}
+
+
+def test_a_submission_dispatches_the_roots_with_inputs_mapped_from_the_form() -> None:
+    flow = Flow()
+    (dispatched,) = of(SubtaskDispatched, flow.decided)
+    assert dispatched.subtask == "amr-licence" and dispatched.department == "amr"
+    assert dispatched.filing_key == f"{flow.application_id}:amr-licence:1"
+    assert dispatched.inputs["company_name"] == "杭州一窗科技有限公司"
+    assert dispatched.inputs["registration_type"] == "设立登记"
+    assert "articles" in dispatched.materials  # generated: never the applicant's to bring
+    assert "premises-proof" not in dispatched.materials  # the applicant's, not handed in
+
+
+def test_upstream_outputs_flow_into_the_next_departments_inputs() -> None:
+    flow = Flow()
+    dispatched = of(SubtaskDispatched, flow.complete("amr-licence", **LICENCE))
+    assert {d.department for d in dispatched} == {"psb", "tax", "hrss", "hpf"}
+    assert all(d.inputs["credit_code"] == LICENCE["credit_code"] for d in dispatched)
+
+
+def test_all_done_gives_one_approved_outcome_with_every_certificate() -> None:
+    flow = Flow()
+    flow.complete("amr-licence", **LICENCE)
+    flow.complete("psb-seal", seal_filing_number="3301062026000123")
+    flow.complete("tax-invoice", tax_registration_number=LICENCE["credit_code"], invoice_quota="1")
+    flow.complete("hrss-social-insurance", social_insurance_number="33010620261234")
+    (outcome,) = of(OutcomeDecided, flow.complete("hpf-provident-fund", provident_fund_account="1"))
+    assert outcome.decision == "approved"
+    assert {c.title for c in outcome.certificates} >= {"营业执照", "印章刻制备案回执"}
+    assert len(outcome.certificates) == 5
+    assert outcome.outputs["amr-licence"]["credit_code"] == LICENCE["credit_code"]
+    assert outcome.delivery.channel == "email" and outcome.matter_name == "企业开办"
+
+
+def test_duplicate_and_stale_results_change_nothing() -> None:
+    flow = Flow()
+    old_key = flow.key("amr-licence")
+    flow.complete("amr-licence", **LICENCE)
+    before = flow.process
+    late = SubtaskCompleted(subtask="amr-licence", department="amr", filing_key=old_key)
+    assert flow.receive(late) == []
+    stale = SubtaskCompleted(subtask="tax-invoice", department="tax", filing_key="other:1")
+    assert flow.receive(stale) == []
+    assert flow.process == before
+
+
+def test_a_rejection_cancels_what_is_in_flight_and_reports_every_reason() -> None:
+    flow = Flow()
+    flow.complete("amr-licence", **LICENCE)
+    flow.complete("psb-seal", seal_filing_number="1")
+    decided = flow.receive(
+        SubtaskRejected(
+            subtask="tax-invoice", department="tax", filing_key=flow.key("tax-invoice"),
+            reason="税务不予办理",
+        )
+    )  # fmt: skip
+    cancelled = of(SubtaskCancelled, decided)
+    assert {c.subtask for c in cancelled} == {"hrss-social-insurance", "hpf-provident-fund"}
+    assert of(OutcomeDecided, decided) == []  # not before every department has answered
+    flow.receive(
+        SubtaskRejected(
+            subtask="hrss-social-insurance", department="hrss",
+            filing_key=flow.key("hrss-social-insurance"), reason="人社不予办理",
+        )
+    )  # fmt: skip
+    (outcome,) = of(
+        OutcomeDecided,
+        flow.receive(
+            FilingCancelled(
+                subtask="hpf-provident-fund", department="hpf",
+                filing_key=flow.key("hpf-provident-fund"), confirmed=True,
+            )
+        ),
+    )  # fmt: skip
+    assert outcome.decision == "rejected"
+    assert {r.reason for r in outcome.reasons} == {"税务不予办理", "人社不予办理"}
+
+
+def test_supplements_from_two_departments_make_one_notice_and_only_they_run_again() -> None:
+    flow = Flow()
+    flow.complete("amr-licence", **LICENCE)
+    assert of(SupplementNoticeIssued, flow.supplement("tax-invoice", "id-tax-officer")) == []
+    flow.supplement("hrss-social-insurance", "employee-list")
+    flow.complete("psb-seal", seal_filing_number="1")
+    (notice,) = of(
+        SupplementNoticeIssued, flow.complete("hpf-provident-fund", provident_fund_account="1")
+    )
+    assert notice.notice_id == "S1"
+    assert {r.department for r in notice.requests} == {"tax", "hrss"}
+
+    wrong = SupplementSubmitted(notice_id="S9", materials=("employee-list",))
+    assert flow.receive(wrong) == []
+    resumed = of(
+        SubtaskDispatched,
+        flow.receive(SupplementSubmitted(notice_id="S1", materials=("employee-list",))),
+    )
+    assert {d.subtask for d in resumed} == {"tax-invoice", "hrss-social-insurance"}
+    assert all(d.filing_key.endswith(":2") for d in resumed)
+    hrss = next(d for d in resumed if d.department == "hrss")
+    assert "employee-list" in hrss.materials
+    assert flow.receive(SupplementSubmitted(notice_id="S1")) == []  # answered already
+
+
+def test_a_withdrawal_cancels_in_flight_subtasks_then_decides_withdrawn() -> None:
+    flow = Flow()
+    decided = flow.receive(ApplicationWithdrawn(reason="不再需要"))
+    (cancel,) = of(SubtaskCancelled, decided)
+    assert cancel.subtask == "amr-licence"
+    (outcome,) = of(
+        OutcomeDecided,
+        flow.receive(
+            FilingCancelled(
+                subtask="amr-licence", department="amr", filing_key=cancel.filing_key,
+                confirmed=True,
+            )
+        ),
+    )  # fmt: skip
+    assert outcome.decision == "withdrawn"
+    assert flow.receive(ApplicationWithdrawn(reason="again")) == []
+
+
+@pytest.mark.parametrize("matter", sorted(CATALOG.matters))
+def test_every_matter_reaches_an_approved_outcome_stage_by_stage(matter: str) -> None:
+    flow = Flow(matter)
+    outputs_of = {s.code: {o: f"{s.code}-{o}" for o in s.outputs} for s in flow.matter.subtasks}
+    pending = of(SubtaskDispatched, flow.decided)
+    outcomes: list[OutcomeDecided] = []
+    while pending:
+        dispatched = pending.pop(0)
+        decided = flow.complete(dispatched.subtask, **outputs_of[dispatched.subtask])
+        pending += of(SubtaskDispatched, decided)
+        outcomes += of(OutcomeDecided, decided)
+    assert [o.decision for o in outcomes] == ["approved"]
+    assert set(outcomes[0].outputs) == {s.code for s in flow.matter.subtasks}
