@@ -1,18 +1,23 @@
-"""The composition root: one FastAPI app, one router per simulated department."""
+"""The composition root: one FastAPI app, one router per simulated department, the topic
+consumer of every topic-style department (when a broker is configured), and the stand-ins of
+the notifier's outside world (SMS gateway, SMTP server)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
 from services.legacy_sim.config import PROTOCOLS, LegacySimSettings, resolve_behaviours
-from services.legacy_sim.protocols import control
+from services.legacy_sim.protocols import control, sms
 from services.legacy_sim.protocols.callback import callback_router
 from services.legacy_sim.protocols.poll import poll_router
 from services.legacy_sim.protocols.rest import rest_router
+from services.legacy_sim.protocols.smtp import start_smtp, stop_smtp
 from services.legacy_sim.protocols.soap import soap_router
+from services.legacy_sim.protocols.topic import TopicConsumer
 from services.legacy_sim.simulator import Simulator
 
 ROUTERS: dict[str, Callable[[str], APIRouter]] = {
@@ -23,16 +28,37 @@ ROUTERS: dict[str, Callable[[str], APIRouter]] = {
 }
 
 
+def topic_consumers(simulator: Simulator, settings: LegacySimSettings) -> dict[str, TopicConsumer]:
+    if not settings.kafka_bootstrap_servers:
+        return {}
+    return {
+        dept: TopicConsumer(simulator, dept, settings)
+        for dept, protocol in PROTOCOLS.items()
+        if protocol == "topic"
+    }
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: LegacySimSettings | None = None) -> FastAPI:
     settings = settings or LegacySimSettings()
     simulator = Simulator(settings, resolve_behaviours(settings))
+    consumers = topic_consumers(simulator, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        try:
+        async with AsyncExitStack() as running:
+            running.push_async_callback(simulator.close)
+            if settings.smtp_port:
+                smtp = await start_smtp(simulator.received, settings.host, settings.smtp_port)
+                running.push_async_callback(stop_smtp, smtp)
+            for dept, consumer in consumers.items():
+                task = asyncio.create_task(consumer.run(), name=f"topic-{dept}")
+                running.push_async_callback(_cancel, task)
             yield
-        finally:
-            await simulator.close()
 
     app = FastAPI(
         title="OneWindow legacy systems simulator",
@@ -40,7 +66,10 @@ def create_app(settings: LegacySimSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.simulator = simulator
+    app.state.topics = consumers
     app.include_router(control.router)
+    app.include_router(sms.router)
     for department, protocol in PROTOCOLS.items():
-        app.include_router(ROUTERS[protocol](department))
+        if protocol in ROUTERS:
+            app.include_router(ROUTERS[protocol](department))
     return app

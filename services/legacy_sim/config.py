@@ -21,7 +21,10 @@ PROTOCOLS: dict[str, str] = {
     "tax": "soap",
     "hrss": "poll",
     "nrb": "callback",
+    "psb": "topic",
 }
+# Stand-ins for the notifier's outside world whose faults are configured like a department's.
+OUTSIDE_WORLD = ("sms",)
 
 # Codes as in contracts/catalog: the materials those sub-tasks list, so the happy path completes.
 BUILT_IN: dict[str, dict[str, Any]] = {
@@ -71,6 +74,15 @@ class LegacySimSettings(BaseSettings):
     callback_backoff_max_ms: int = Field(10_000, ge=0)
     callback_timeout_seconds: float = Field(5.0, gt=0)
     seed: int | None = Field(None, description="Seed of the fault/latency dice, for replays.")
+    kafka_bootstrap_servers: str | None = Field(
+        None, description="psb consumes its topic on this broker; unset: psb is off."
+    )
+    kafka_group_id: str = Field("legacy-psb", min_length=1)
+    kafka_topic_partitions: int = Field(4, ge=1, description="Used when creating a topic.")
+    kafka_retry_backoff_ms: int = Field(200, ge=0, description="psb: first delayed retry; doubles.")
+    kafka_retry_backoff_max_ms: int = Field(5_000, ge=0)
+    sms_api_key: SecretStr = SecretStr("onewindow-sms-demo-key")
+    smtp_port: int = Field(8025, ge=0, le=65535, description="SMTP stand-in; 0: off.")
     all_departments: dict[str, Any] = Field(default_factory=dict)
     departments: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -94,11 +106,12 @@ def resolve_behaviours(settings: LegacySimSettings) -> dict[str, DepartmentBehav
         (file.get("all_departments", {}), file.get("departments", {})),
         (settings.all_departments, settings.departments),
     ]
-    unknown = {d for _, per_dept in layers for d in per_dept} - PROTOCOLS.keys()
+    known = (*PROTOCOLS, *OUTSIDE_WORLD)
+    unknown = {d for _, per_dept in layers for d in per_dept} - set(known)
     if unknown:
         raise ValueError(f"unknown departments in legacy_sim settings: {sorted(unknown)}")
     behaviours = {}
-    for dept in PROTOCOLS:
+    for dept in known:
         merged: dict[str, Any] = dict(BUILT_IN.get(dept, {}))
         for everyone, per_dept in layers:
             merged |= everyone

@@ -23,6 +23,7 @@ from services.legacy_sim.domain.faults import (
 )
 from services.legacy_sim.domain.ledger import Filing, FilingLedger
 from services.legacy_sim.domain.numbers import reference
+from services.legacy_sim.domain.received import Received
 from services.legacy_sim.domain.rules import decide
 
 log = logging.getLogger("onewindow.legacy_sim")
@@ -55,10 +56,16 @@ class Simulator:
         self.behaviours = dict(behaviours)
         self.ledger = FilingLedger()
         self.deliveries: dict[str, CallbackDelivery] = {}
+        self.received = Received()
+        self._forgetters: list[Callable[[], None]] = []
         self.now = clock
         self._dice = random.Random(settings.seed)
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+
+    def on_reset(self, forget: Callable[[], None]) -> None:
+        """``forget`` runs on every reset, e.g. to drop the answers a protocol stored."""
+        self._forgetters.append(forget)
 
     def behaviour(self, department: str) -> DepartmentBehaviour:
         try:
@@ -133,6 +140,9 @@ class Simulator:
         await self._cancel_tasks()
         self.ledger.clear()
         self.deliveries.clear()
+        self.received.clear()
+        for forget in self._forgetters:
+            forget()
         self.behaviours = dict(self._initial)
 
     async def close(self) -> None:

@@ -185,7 +185,7 @@ async def test_poll_processing_then_completed(client: httpx.AsyncClient) -> None
 async def test_control_validates_and_reset_restores(client: httpx.AsyncClient) -> None:
     assert (await client.post("/_control/amr", json={"error_rate": 2})).status_code == 400
     assert (await client.post("/_control/amr", json={"nonsense": 1})).status_code == 400
-    assert (await client.post("/_control/psb", json={})).status_code == 404
+    assert (await client.post("/_control/xyz", json={})).status_code == 404
     await client.post("/_control/amr", json={"fail_first": 5})
     await file(client, "k-r")
     assert (await client.post("/_control/reset")).json() == {"status": "reset"}

@@ -48,6 +48,7 @@ def simulator() -> FastAPI:
             all_departments={"latency_ms": 0, "jitter_ms": 0, "processing_delay_ms": 100},
             callback_secret=SECRET,
             callback_backoff_ms=50,
+            smtp_port=0,  # these tests need no mail server (and 8025 may be taken)
         )
     )
 

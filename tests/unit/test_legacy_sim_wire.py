@@ -111,7 +111,7 @@ def test_behaviours_layer_builtin_file_and_environment(
     assert behaviours["amr"].materials_for("amr-change") == {}
     assert behaviours["amr"].latency_ms == 5 and behaviours["amr"].error_rate == 0.1
     assert behaviours["tax"].error_rate == 0.3
-    assert "psb" not in behaviours
+    assert behaviours["psb"].error_rate == behaviours["sms"].error_rate == 0.1
 
 
 def test_unknown_department_or_field_fails_at_start_up() -> None:

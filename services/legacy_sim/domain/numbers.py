@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from datetime import date
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -61,3 +62,29 @@ def credit_code(rng: random.Random, region: str = "330100") -> str:
     org_body = digits(rng, 8)
     body = f"91{region}{org_body}{org_code_check_char(org_body)}"
     return body + credit_code_check_char(body)
+
+
+RESIDENT_ID_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
+_RESIDENT_ID_CHECK_CHARS = "10X98765432"  # indexed by weighted sum mod 11 (ISO 7064 MOD 11-2)
+
+
+def resident_id_check_char(body: str) -> str:
+    """The 18th character of a citizen ID number (GB 11643-1999) for its first 17 digits."""
+    if len(body) != 17 or not body.isascii() or not body.isdigit():
+        raise InvalidCode(f"not a 17-digit resident ID body: {body!r}")
+    total = sum(int(d) * w for d, w in zip(body, RESIDENT_ID_WEIGHTS, strict=True))
+    return _RESIDENT_ID_CHECK_CHARS[total % 11]
+
+
+def is_valid_resident_id(number: str) -> bool:
+    try:
+        return len(number) == 18 and resident_id_check_char(number[:17]) == number[17]
+    except InvalidCode:
+        return False
+
+
+def resident_id(rng: random.Random, region: str, born: date, male: bool) -> str:
+    """Region (6 digits), birth date, a 3-digit sequence (odd for men), check character."""
+    sequence = rng.randrange(0, 500) * 2 + (1 if male else 0)
+    body = f"{region}{born:%Y%m%d}{sequence:03d}"
+    return body + resident_id_check_char(body)

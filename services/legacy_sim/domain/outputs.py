@@ -14,7 +14,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from services.legacy_sim.domain.decisions import FilingRequest
-from services.legacy_sim.domain.numbers import credit_code, digits, is_valid_credit_code
+from services.legacy_sim.domain.numbers import (
+    credit_code,
+    digits,
+    is_valid_credit_code,
+    resident_id,
+)
 
 OutputRule = Callable[[random.Random, FilingRequest, date], dict[str, str]]
 
@@ -118,6 +123,34 @@ def _tax(rng: random.Random, request: FilingRequest, today: date) -> dict[str, s
     return {"tax_registration_number": number, "invoice_quota": f"{quota:.2f}"}
 
 
+def _region(request: FilingRequest, default: str) -> str:
+    given = _given_credit_code(request)
+    region = given[2:8] if given else str(request.inputs.get("region_code", default))
+    return region if len(region) == 6 and region.isdigit() else default
+
+
+def _birth_date(inputs: Mapping[str, object], today: date) -> date:
+    try:
+        born = date.fromisoformat(str(inputs.get("birth_date")))
+    except ValueError:
+        return today
+    return born if born <= today else today
+
+
+def _psb(rng: random.Random, request: FilingRequest, today: date) -> dict[str, str]:
+    region = _region(request, "330106")
+    if "household" in request.subtask:
+        male = request.inputs.get("gender") != "女"
+        born = _birth_date(request.inputs, today)
+        return {
+            "citizen_id_number": resident_id(rng, region, born, male),
+            "household_number": f"{rng.randrange(1, 10)}{digits(rng, 8)}",
+        }
+    if "update" in request.subtask:
+        return {"update_reference": f"GABG{today:%Y%m%d}{digits(rng, 6)}"}
+    return {"seal_filing_number": f"{region}{today:%Y}{digits(rng, 7)}"}
+
+
 def _nrb(rng: random.Random, request: FilingRequest, today: date) -> dict[str, str]:
     city = request.inputs.get("city")
     city = city if isinstance(city, str) and city.endswith("市") else "杭州市"
@@ -166,6 +199,7 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "hcd": _hcd,
     "hrss": _hrss,
     "mia": _mia,
+    "psb": _psb,
     "hhc": lambda rng, request, today: {"birth_certificate_number": f"Q{digits(rng, 9)}"},
     "hpf": lambda rng, request, today: {"provident_fund_account": f"1001{digits(rng, 8)}"},
     **{dept: _utility(dept) for dept in _UTILITY_PREFIX},

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from datetime import date
 
-from contracts.departments import DEPARTMENTS
 from services.legacy_sim.domain.decisions import (
     Completed,
     Decision,
@@ -27,8 +26,26 @@ REJECT_MARKER = "测试驳回"
 SUPPLEMENT_MARKER = "测试补正"
 
 
+# Each legacy system knows its own name; the simulator imports nothing from contracts/ (the
+# unit tests check these against contracts/departments.py).
+DEPARTMENT_NAMES = {
+    "amr": "市场监督管理局",
+    "tax": "税务局",
+    "psb": "公安局",
+    "hrss": "人力资源和社会保障局",
+    "hpf": "住房公积金中心",
+    "hcd": "住房和城乡建设局",
+    "nrb": "自然资源和规划局",
+    "water": "供水公司",
+    "power": "供电公司",
+    "gas": "燃气公司",
+    "hhc": "卫生健康委员会",
+    "mia": "医疗保障局",
+}
+
+
 def department_name(department: str) -> str:
-    return DEPARTMENTS.get(department, department).split(" (")[0]
+    return DEPARTMENT_NAMES.get(department, department)
 
 
 def _text(value: object) -> str:
