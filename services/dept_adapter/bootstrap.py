@@ -1,23 +1,34 @@
+"""The composition root of dept_adapter."""
+
 from __future__ import annotations
 
-from contracts.departments import DEPARTMENTS
 from contracts.topics import TASK_RESULTS, tasks_topic
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
-from runtime.settings import ServiceSettings
-from services.dept_adapter.handlers import HANDLERS
+from services.dept_adapter.config import DeptAdapterSettings, load_departments
+from services.dept_adapter.entrypoints.http import routes
+from services.dept_adapter.handlers import inbox_handlers
+from services.dept_adapter.runner import Runner
 
-
-class DeptAdapterSettings(ServiceSettings):
-    http_port: int = 8003
+__all__ = ["DeptAdapterSettings", "build"]
 
 
 def build(settings: DeptAdapterSettings | None = None) -> Service:
+    """Raises DepartmentsConfigError, naming the department and field, on a bad config file."""
+    settings = settings or DeptAdapterSettings()
+    departments = load_departments(settings.departments_file)
+    runner = Runner(settings, departments)
+
+    async def file_with_departments(service: Service) -> None:
+        await runner.run(service.pool, service.stopping)
+
+    # psb is never among them: its legacy system consumes onewindow.tasks.psb itself.
+    topics = [tasks_topic(d) for d in sorted(departments)]
     return Service(
         "dept_adapter",
-        settings or DeptAdapterSettings(),
-        consumers=[
-            Consumer("filing", [tasks_topic(d) for d in DEPARTMENTS], by_event_type(HANDLERS))
-        ],
+        settings,
+        consumers=[Consumer("filing", topics, by_event_type(inbox_handlers(departments)))],
         publishes_to=[TASK_RESULTS],
+        routers=[routes(runner, settings.callback_secret.get_secret_value().encode())],
+        background=[file_with_departments],
     )

@@ -1,26 +1,105 @@
-"""dept_adapter handlers. Skeleton flow: a dispatched sub-task is recorded as completed."""
+"""dept_adapter handlers. The inbox handlers only record work in the filing's stream (no
+HTTP inside the inbox transaction); workers (runner.py) make the calls. The callback
+handler records an nrb-style decision the legacy system POSTs back."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+import structlog
+
 from contracts.envelope import Envelope
-from contracts.events import SubtaskCompleted, SubtaskDispatched
+from contracts.events import FilingCancelled, SubtaskCancelled, SubtaskDispatched
 from contracts.registry import decode
-from eventlog.inbox import UnitOfWork
+from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from eventlog.store import ConcurrencyConflict
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.domain import answers
+from services.dept_adapter.domain.events import CancellationRequested, FilingRequested
+from services.dept_adapter.domain.filing import answering, replay, stream_of
+from services.dept_adapter.domain.outcomes import Decision, Terminal, result_event
+from services.dept_adapter.domain.signature import verify
 
 SERVICE = "dept_adapter"
+log = structlog.get_logger()
 
 
-async def on_subtask_dispatched(envelope: Envelope, uow: UnitOfWork) -> None:
-    task = decode(envelope)
-    assert isinstance(task, SubtaskDispatched)
-    stream = f"filing-{envelope.application_id}-{task.subtask}"
-    if await uow.read(stream):
-        return
-    completed = SubtaskCompleted(subtask=task.subtask, department=task.department)
-    event = Envelope.new(
-        completed, application_id=envelope.application_id, producer=SERVICE, causation=envelope
-    )
-    await uow.append(stream, 0, [event])
+def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
+    async def on_subtask_dispatched(envelope: Envelope, uow: UnitOfWork) -> None:
+        task = decode(envelope)
+        assert isinstance(task, SubtaskDispatched)
+        if task.department not in departments:
+            raise Unprocessable(f"department {task.department!r} is not configured here")
+        stream = stream_of(task.filing_key)
+        if await uow.read(stream):
+            log.info("filing already recorded", filing_key=task.filing_key)
+            return
+        requested = FilingRequested(**task.model_dump())
+        await uow.append(
+            stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
+                                     producer=SERVICE, causation=envelope)],
+        )  # fmt: skip
+
+    async def on_subtask_cancelled(envelope: Envelope, uow: UnitOfWork) -> None:
+        cancel = decode(envelope)
+        assert isinstance(cancel, SubtaskCancelled)
+        stream = stream_of(cancel.filing_key)
+        events = [r.envelope for r in await uow.read(stream)]
+        filing = replay(events)
+        if not events:  # never dispatched here: nothing filed, nothing to file
+            confirmed = FilingCancelled(
+                subtask=cancel.subtask, department=cancel.department,
+                filing_key=cancel.filing_key, confirmed=True,
+            )  # fmt: skip
+            event = Envelope.new(
+                confirmed, application_id=envelope.application_id, producer=SERVICE,
+                causation=envelope,
+            )  # fmt: skip
+            await uow.append(stream, 0, [event])
+            return
+        if filing is None or filing.cancelled or filing.cancellation is not None:
+            return
+        requested = CancellationRequested(**cancel.model_dump())
+        await uow.append(
+            stream, len(events), [Envelope.new(requested, application_id=envelope.application_id,
+                                               producer=SERVICE, causation=envelope)],
+        )  # fmt: skip
+
+    return {"SubtaskDispatched": on_subtask_dispatched, "SubtaskCancelled": on_subtask_cancelled}
 
 
-HANDLERS = {"SubtaskDispatched": on_subtask_dispatched}
+class CallbackRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def on_callback(
+    filings: FilingLog, department: str, filing_key: str, body: bytes, signature: str | None,
+    secret: bytes,
+) -> str:  # fmt: skip
+    """Record a signed decision; idempotent by receipt. Returns what was done; raises
+    CallbackRefused with the HTTP status that makes the legacy system retry (or give up)."""
+    if not signature or not verify(secret, body, signature):
+        raise CallbackRefused(401, "X-Legacy-Signature does not match the body")
+    filing = await filings.load(filing_key)
+    if filing is None or filing.request.department != department:
+        raise CallbackRefused(404, f"{department}: no filing {filing_key!r}")
+    if filing.cancelled or filing.cancellation is not None or filing.result is not None:
+        return "ignored: the filing is already decided or cancelled"
+    if not filing.accepted:
+        raise CallbackRefused(409, "the filing's acceptance is not recorded yet; retry")
+    try:
+        fields = answers.json_object(body)
+        decision: Decision | Terminal = answers.decision(fields)
+    except answers.Unparseable as e:
+        fields, decision = {}, Terminal(f"unparseable callback: {e}")
+    if fields.get("receipt", filing.receipt) != filing.receipt:
+        raise CallbackRefused(409, f"receipt {fields.get('receipt')!r} is not this filing's")
+    event = result_event(decision, filing.request)
+    assert event is not None
+    try:
+        await filings.append(filing, [answering(event, filing.requested, SERVICE)])
+    except ConcurrencyConflict:
+        raise CallbackRefused(503, "the filing changed meanwhile; retry") from None
+    return "recorded"
