@@ -1,0 +1,3 @@
+"""notifier: one result, once — assembles and delivers every notice to the applicant."""
+
+SERVICE = "notifier"

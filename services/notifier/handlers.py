@@ -1,23 +1,60 @@
-"""notifier handlers. Skeleton flow: an outcome is recorded as delivered, once."""
+"""Inbox handlers: an outcome or a supplement notice becomes one prepared notice, once.
+
+The handler only records NoticePrepared in the notice's own stream; the delivery workers
+send it. A stream that exists already means the notice was prepared (and is sent or being
+sent): a second OutcomeDecided for the application, even under a new event id, adds nothing.
+"""
 
 from __future__ import annotations
 
-from contracts.envelope import Envelope
-from contracts.events import ResultDelivered
-from eventlog.inbox import UnitOfWork
+from typing import TypeVar
 
-SERVICE = "notifier"
+import structlog
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope, Event
+from contracts.events import OutcomeDecided, SupplementNoticeIssued
+from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from services.notifier import SERVICE
+from services.notifier.domain.events import NoticePrepared
+from services.notifier.domain.notices import notice_stream, outcome_notice, supplement_notice
+
+E = TypeVar("E", bound=Event)
+log = structlog.get_logger()
+
+
+def _decode(envelope: Envelope, model: type[E]) -> E:
+    try:
+        return model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise Unprocessable(f"{envelope.event_type} is not valid: {exc}") from exc
+
+
+async def _prepare(uow: UnitOfWork, cause: Envelope, prepared: NoticePrepared) -> None:
+    stream = notice_stream(cause.application_id, prepared.notice_key)
+    if await uow.read(stream):
+        log.info("notice prepared before; nothing new is sent", stream=stream)
+        return
+    event = Envelope.new(
+        prepared, application_id=cause.application_id, producer=SERVICE, causation=cause
+    )
+    await uow.append(stream, 0, [event])
+    log.info("notice prepared", stream=stream, kind=prepared.kind, channel=prepared.channel)
 
 
 async def on_outcome_decided(envelope: Envelope, uow: UnitOfWork) -> None:
-    stream = f"delivery-{envelope.application_id}"
-    if await uow.read(stream):
-        return
-    delivered = ResultDelivered(channel="none")
-    event = Envelope.new(
-        delivered, application_id=envelope.application_id, producer=SERVICE, causation=envelope
+    outcome = _decode(envelope, OutcomeDecided)
+    await _prepare(
+        uow, envelope, outcome_notice(envelope.application_id, outcome, envelope.occurred_at)
     )
-    await uow.append(stream, 0, [event])
 
 
-HANDLERS = {"OutcomeDecided": on_outcome_decided}
+async def on_supplement_notice_issued(envelope: Envelope, uow: UnitOfWork) -> None:
+    issued = _decode(envelope, SupplementNoticeIssued)
+    await _prepare(uow, envelope, supplement_notice(envelope.application_id, issued))
+
+
+HANDLERS: dict[str, Handler] = {
+    OutcomeDecided.event_type: on_outcome_decided,
+    SupplementNoticeIssued.event_type: on_supplement_notice_issued,
+}

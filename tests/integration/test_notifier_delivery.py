@@ -1,0 +1,342 @@
+"""The notifier against the real PostgreSQL and real receivers on local sockets: a webhook
+and an SMS gateway (FastAPI under uvicorn) and an SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
+from uuid6 import uuid7
+
+from contracts.envelope import Envelope
+from eventlog.inbox import Inbox
+from eventlog.migrate import migrate_async
+from eventlog.store import EventStore
+from onewindow.embedded import free_port
+from runtime.consumer import by_event_type
+from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers
+from services.notifier.handlers import HANDLERS
+from services.notifier.settings import NotifierSettings
+from tests.conftest import Stack
+from tests.unit.test_notifier_result import CERTIFICATES, outcome, supplement
+
+SECRET = b"notifier-integration-secret"
+API_KEY = "sms-integration-key"
+
+
+class Receivers:
+    """A webhook endpoint per name answering a scripted list of statuses (then 200), and an
+    SMS gateway; both keep every request."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[int]] = {}
+        self.hooks: list[tuple[str, bytes, dict[str, str]]] = []
+        self.texts: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.app = FastAPI()
+        self.app.post("/hook/{name}")(self.hook)
+        self.app.post("/sms/messages")(self.sms)
+
+    async def hook(self, name: str, request: Request) -> Response:
+        self.hooks.append((name, await request.body(), dict(request.headers)))
+        statuses = self.script.get(name, [])
+        return Response(status_code=statuses.pop(0) if statuses else 200)
+
+    async def sms(self, request: Request) -> Response:
+        if request.headers.get("x-api-key") != API_KEY:
+            return Response(status_code=401)
+        self.texts.append((await request.json(), dict(request.headers)))
+        answer = {"message_id": f"SMS-{len(self.texts)}"}
+        return Response(json.dumps(answer), media_type="application/json")
+
+    def calls(self, name: str) -> list[tuple[bytes, dict[str, str]]]:
+        return [(body, headers) for n, body, headers in self.hooks if n == name]
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+@pytest.fixture
+async def notices(stack: Stack, schema_name: str, pool: asyncpg.Pool) -> asyncpg.Pool:
+    await migrate_async(stack.database_url, schema_name, extra=[MIGRATIONS])
+    return pool
+
+
+@pytest.fixture
+async def receivers() -> AsyncIterator[tuple[Receivers, str]]:
+    receivers, port = Receivers(), free_port()
+    config = uvicorn.Config(receivers.app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield receivers, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+def mailbox() -> Any:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
+def settings(base_url: str = "http://127.0.0.1:9", smtp_port: int = 9) -> NotifierSettings:
+    return NotifierSettings(
+        webhook_secret=SecretStr(SECRET.decode()),
+        smtp_port=smtp_port,
+        sms_gateway_url=f"{base_url}/sms/messages",
+        sms_api_key=SecretStr(API_KEY),
+        delivery_max_attempts=3,
+        delivery_backoff_seconds=0.01,
+        delivery_backoff_max_seconds=0.05,
+        delivery_timeout_seconds=5,
+        delivery_rescan_seconds=60,  # so a delivery in these tests follows the wake-up
+    )
+
+
+@asynccontextmanager
+async def delivering(pool: asyncpg.Pool, notifier: NotifierSettings) -> AsyncIterator[None]:
+    """The service's own delivery workers, as bootstrap wires them, on this test's pool."""
+    service = build(notifier)
+    service.pool = pool
+    task = asyncio.create_task(delivery_workers(notifier)(service))
+    try:
+        yield
+    finally:
+        service.stopping.set()
+        await task
+
+
+async def handle(pool: asyncpg.Pool, envelope: Envelope) -> int:
+    fresh, rejected = await Inbox(pool, "notifier.delivery").process(
+        [envelope], by_event_type(HANDLERS)
+    )
+    assert rejected == []
+    return fresh
+
+
+async def recorded(pool: asyncpg.Pool, stream: str) -> list[Envelope]:
+    """The notice stream once its delivery is recorded (a time-out fails the test)."""
+    async with asyncio.timeout(15):
+        while len(events := await EventStore(pool).read(stream)) < 2:
+            await asyncio.sleep(0.02)
+    return [e.envelope for e in events]
+
+
+def decided(application_id: UUID, decision: str = "approved", **fields: Any) -> Envelope:
+    made = outcome(decision, **fields)
+    return Envelope.new(made, application_id=application_id, producer="router")
+
+
+def canonical_sha256(value: dict[str, Any]) -> str:
+    body = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+async def test_an_approved_outcome_reaches_the_webhook_signed(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    app = uuid7()
+    async with delivering(notices, settings(url)):
+        assert await handle(notices, decided(app, address=f"{url}/hook/a")) == 1
+        prepared, outcome_ = await recorded(notices, f"notice-{app}-outcome")
+
+    [(body, headers)] = hub.calls("a")
+    expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    assert headers["x-onewindow-signature"] == f"sha256={expected}"
+    assert headers["x-onewindow-delivery"] == f"notice-{app}-outcome"
+    assert headers["x-onewindow-event"] == "result"
+    sent = json.loads(body.decode("utf-8"))
+    document = sent["document"]
+    for certificate, issued in zip(document["certificates"], CERTIFICATES, strict=True):
+        fields = {k: certificate[k] for k in ("department", "title", "number", "issued_at")}
+        assert (fields["title"], fields["number"]) == (issued["title"], issued["number"])
+        hashed = {"application_id": str(app), "receipt_number": "YW20250304000123", **fields}
+        assert certificate["verification_hash"] == canonical_sha256(hashed)
+    assert sent["result_hash"] == canonical_sha256(document)
+    assert "营业执照" in sent["text"]
+    assert (prepared.event_type, outcome_.event_type) == ("NoticePrepared", "NoticeDelivered")
+    assert outcome_.causation_id == prepared.event_id
+    assert outcome_.payload["attempts"] == 1 and outcome_.payload["receipt"] == "HTTP 200"
+    assert outcome_.payload["recipient"] == "127.0.0.1"
+    assert outcome_.payload["result_hash"] == sent["result_hash"]
+
+
+async def test_the_same_outcome_again_sends_nothing_new(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    app, other = uuid7(), uuid7()
+    first = decided(app, address=f"{url}/hook/once")
+    async with delivering(notices, settings(url)):
+        await handle(notices, first)
+        await recorded(notices, f"notice-{app}-outcome")
+        assert await handle(notices, first) == 0  # the inbox drops the redelivery
+        assert await handle(notices, decided(app, address=f"{url}/hook/once")) == 1
+        # A later notice, delivered, shows the worker had every chance to send a repeat.
+        await handle(notices, decided(other, address=f"{url}/hook/later"))
+        await recorded(notices, f"notice-{other}-outcome")
+
+    assert len(hub.calls("once")) == 1 and len(hub.calls("later")) == 1
+    assert len(await EventStore(notices).read(f"notice-{app}-outcome")) == 2
+
+
+async def test_a_webhook_failing_twice_is_delivered_once_on_the_third_attempt(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    hub.script["flaky"] = [500, 500]
+    app = uuid7()
+    await handle(notices, decided(app, address=f"{url}/hook/flaky"))
+    async with delivering(notices, settings(url)):  # found by the scan on start
+        _, outcome_ = await recorded(notices, f"notice-{app}-outcome")
+
+    assert outcome_.event_type == "NoticeDelivered" and outcome_.payload["attempts"] == 3
+    calls = hub.calls("flaky")
+    assert len(calls) == 3
+    assert len({body for body, _ in calls}) == 1
+    assert {h["x-onewindow-delivery"] for _, h in calls} == {f"notice-{app}-outcome"}
+
+
+async def test_a_webhook_answering_400_ends_in_a_recorded_failure(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    hub.script["gone"] = [400]
+    app = uuid7()
+    async with delivering(notices, settings(url)):
+        await handle(notices, decided(app, "rejected", address=f"{url}/hook/gone", reasons=[]))
+        _, outcome_ = await recorded(notices, f"notice-{app}-outcome")
+
+    assert outcome_.event_type == "NoticeDeliveryFailed"
+    assert outcome_.payload["attempts"] == 1
+    assert outcome_.payload["error"] == "webhook answered HTTP 400"
+    assert outcome_.payload["notice"] == "rejection"
+    assert len(hub.calls("gone")) == 1
+
+
+async def test_the_result_arrives_by_mail_with_a_chinese_subject(
+    notices: asyncpg.Pool, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, port = mailbox
+    app = uuid7()
+    async with delivering(notices, settings(smtp_port=port)):
+        await handle(notices, decided(app, channel="email", address="chen@example.cn"))
+        prepared, outcome_ = await recorded(notices, f"notice-{app}-outcome")
+
+    [(recipients, message)] = box.messages
+    assert recipients == ["chen@example.cn"]
+    assert message["Subject"] == "【一网通办】企业开办已办结（受理编号：YW20250304000123）"
+    assert message["Subject"] == prepared.payload["subject"]
+    assert "一网通办" in str(message["From"])
+    body = message.get_content()
+    assert "《营业执照》" in body and "330100984437842" in body
+    assert (
+        outcome_.payload["receipt"]
+        == message["Message-ID"]
+        == f"<notice-{app}-outcome@onewindow.example.cn>"
+    )
+    assert outcome_.payload["recipient"] == "c***@example.cn"
+
+
+async def test_one_supplement_mail_lists_both_departments(
+    notices: asyncpg.Pool, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, port = mailbox
+    app = uuid7()
+    issued = Envelope.new(supplement(), application_id=app, producer="router")
+    async with delivering(notices, settings(smtp_port=port)):
+        await handle(notices, issued)
+        _, outcome_ = await recorded(notices, f"notice-{app}-S1")
+
+    [(_, message)] = box.messages
+    body = message.get_content()
+    for expected in (
+        "市场监督管理局",
+        "公司章程",
+        "住所使用证明",
+        "住房公积金中心",
+        "法定代表人身份证",
+    ):
+        assert expected in body
+    assert outcome_.payload["notice"] == "supplement" and outcome_.payload["notice_key"] == "S1"
+
+
+async def test_an_sms_goes_through_the_gateway(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    app = uuid7()
+    async with delivering(notices, settings(url)):
+        await handle(notices, decided(app, "withdrawn", channel="sms", address="+8613812341234"))
+        prepared, outcome_ = await recorded(notices, f"notice-{app}-outcome")
+
+    [(message, headers)] = hub.texts
+    assert message == {
+        "mobile": "13812341234",
+        "content": prepared.payload["text"],
+        "signature": "【一网通办】",
+    }
+    assert message["content"].startswith("【一网通办】陈明您好") and "已撤回" in message["content"]
+    assert headers["x-onewindow-delivery"] == f"notice-{app}-outcome"
+    assert outcome_.payload["receipt"] == "SMS-1"
+    assert outcome_.payload["recipient"] == "138****1234"
+
+
+async def test_two_workers_record_a_notice_once(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    apps = [uuid7() for _ in range(5)]
+    for app in apps:
+        await handle(notices, decided(app, address=f"{url}/hook/{app}"))
+    async with delivering(notices, settings(url)), delivering(notices, settings(url)):
+        for app in apps:
+            await recorded(notices, f"notice-{app}-outcome")
+
+    for app in apps:
+        events = await EventStore(notices).read(f"notice-{app}-outcome")
+        assert [e.envelope.event_type for e in events] == ["NoticePrepared", "NoticeDelivered"]
+        assert len(hub.calls(str(app))) == 1  # the other worker skipped what this one claimed
+
+
+async def test_an_invalid_outcome_is_refused_whole(notices: asyncpg.Pool) -> None:
+    app = uuid7()
+    good = decided(app)
+    payload = {k: v for k, v in good.payload.items() if k != "delivery"}
+    bad = Envelope.model_validate({**good.model_dump(), "payload": payload})
+    fresh, rejected = await Inbox(notices, "notifier.delivery").process(
+        [bad], by_event_type(HANDLERS)
+    )
+    assert fresh == 0
+    [(envelope, reason)] = rejected
+    assert envelope.event_id == bad.event_id and "delivery" in reason
+    assert await EventStore(notices).read(f"notice-{app}-outcome") == []

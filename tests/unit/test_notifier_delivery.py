@@ -1,0 +1,137 @@
+"""Delivery rules: retry or give up, backoff, and the attempt loop with an in-memory sender."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from contracts.events import NoticeDelivered, NoticeDeliveryFailed
+from services.notifier.delivery import RetryPolicy, attempt_delivery
+from services.notifier.domain.delivery import (
+    DeliveryFailure,
+    backoff_delay,
+    check_http_status,
+    retryable,
+    terminal,
+)
+from services.notifier.domain.email import compose_email
+from services.notifier.domain.events import NoticePrepared
+from services.notifier.domain.notices import outcome_notice
+from services.notifier.settings import NotifierSettings
+from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome
+
+POLICY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, backoff_max_seconds=3.0)
+
+
+class ScriptedSender:
+    """Answers each send with the next failure of its script, then succeeds."""
+
+    def __init__(self, *failures: DeliveryFailure) -> None:
+        self.failures, self.sent = list(failures), 0
+
+    async def send(self, prepared: NoticePrepared, delivery_id: str) -> str | None:
+        self.sent += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return f"receipt-{delivery_id}"
+
+
+class Pauses:
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.waited: list[float] = []
+        self.stop_after = stop_after
+
+    async def __call__(self, delay: float) -> bool:
+        self.waited.append(delay)
+        return self.stop_after is not None and len(self.waited) >= self.stop_after
+
+
+def prepared(**delivery: str) -> NoticePrepared:
+    address = {"channel": "webhook", "address": "https://hooks.example.cn/x", **delivery}
+    return outcome_notice(APPLICATION, outcome(delivery=address), DECIDED)
+
+
+@pytest.mark.parametrize(("status", "retry"), [(408, True), (429, True), (500, True), (503, True)])
+def test_time_outs_throttling_and_server_errors_are_retried(status: int, retry: bool) -> None:
+    with pytest.raises(DeliveryFailure) as failure:
+        check_http_status(status, "webhook")
+    assert failure.value.retryable is retry and str(status) in str(failure.value)
+
+
+@pytest.mark.parametrize("status", [301, 400, 401, 404, 410, 422])
+def test_other_answers_are_final(status: int) -> None:
+    with pytest.raises(DeliveryFailure) as failure:
+        check_http_status(status, "webhook")
+    assert not failure.value.retryable
+
+
+def test_2xx_passes() -> None:
+    check_http_status(200, "webhook")
+    check_http_status(204, "webhook")
+
+
+def test_backoff_grows_to_its_cap_with_full_jitter() -> None:
+    assert [backoff_delay(a, 0.5, 3.0, lambda: 0.999999) for a in (1, 2, 3, 4, 5)] == pytest.approx(
+        [0.5, 1.0, 2.0, 3.0, 3.0], rel=1e-5
+    )
+    assert backoff_delay(3, 0.5, 3.0, lambda: 0.0) == 0.0
+    assert backoff_delay(2, 0.5, 3.0, lambda: 0.5) == 0.5
+
+
+async def test_retryable_failures_are_retried_until_delivered() -> None:
+    sender, pauses = ScriptedSender(retryable("HTTP 500"), retryable("HTTP 503")), Pauses()
+    outcome_ = await attempt_delivery(prepared(), "d-1", sender, POLICY, pauses, lambda: 1.0)
+    assert isinstance(outcome_, NoticeDelivered)
+    assert (outcome_.attempts, outcome_.receipt, sender.sent) == (3, "receipt-d-1", 3)
+    assert outcome_.recipient == "hooks.example.cn"
+    assert pauses.waited == [1.0, 2.0]
+
+
+async def test_a_terminal_failure_ends_at_once() -> None:
+    sender = ScriptedSender(terminal("webhook answered HTTP 400"))
+    outcome_ = await attempt_delivery(prepared(), "d-1", sender, POLICY, Pauses())
+    assert isinstance(outcome_, NoticeDeliveryFailed)
+    assert (outcome_.attempts, outcome_.error) == (1, "webhook answered HTTP 400")
+
+
+async def test_the_last_attempt_failing_ends_as_failed() -> None:
+    sender = ScriptedSender(*(retryable(f"HTTP 50{i}") for i in range(4)))
+    outcome_ = await attempt_delivery(prepared(), "d-1", sender, POLICY, Pauses())
+    assert isinstance(outcome_, NoticeDeliveryFailed)
+    assert (outcome_.attempts, outcome_.error, sender.sent) == (4, "HTTP 503", 4)
+
+
+async def test_an_invalid_address_fails_without_a_send() -> None:
+    sender = ScriptedSender()
+    outcome_ = await attempt_delivery(
+        prepared(address="ftp://x.cn/a"), "d-1", sender, POLICY, Pauses()
+    )
+    assert isinstance(outcome_, NoticeDeliveryFailed) and "http or https" in outcome_.error
+    assert sender.sent == 0
+
+
+async def test_stopping_during_a_backoff_leaves_the_notice_pending() -> None:
+    sender = ScriptedSender(retryable("HTTP 500"))
+    assert await attempt_delivery(prepared(), "d-1", sender, POLICY, Pauses(stop_after=1)) is None
+
+
+def test_the_mail_has_a_utf8_chinese_subject_and_a_stable_message_id() -> None:
+    notice = prepared(channel="email", address="chen@example.cn")
+    sender = "一网通办 <noreply@onewindow.example.cn>"
+    first = compose_email(notice, "notice-1-outcome", sender)
+    parsed = message_from_bytes(first.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == notice.subject
+    assert str(parsed["From"]) == sender
+    assert parsed["Message-ID"] == "<notice-1-outcome@onewindow.example.cn>"
+    assert parsed["X-OneWindow-Delivery"] == "notice-1-outcome"
+    assert parsed.get_content() == notice.text + "\n"
+    again = compose_email(notice, "notice-1-outcome", sender)
+    assert again["Message-ID"] == first["Message-ID"]
+
+
+def test_settings_refuse_an_empty_webhook_secret() -> None:
+    with pytest.raises(ValidationError, match="webhook_secret"):
+        NotifierSettings(webhook_secret=SecretStr(" "))
+    assert NotifierSettings().http_port == 8004
