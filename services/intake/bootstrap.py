@@ -1,16 +1,41 @@
+"""The composition root of intake: catalog, routes, the read model's consumer, migrations."""
+
 from __future__ import annotations
 
-from contracts.topics import APPLICATIONS
+from pathlib import Path
+
+from contracts.catalog import load_catalog
+from contracts.departments import DEPARTMENTS
+from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, TASK_RESULTS, tasks_topic
+from runtime.consumer import Consumer
 from runtime.service import Service
-from runtime.settings import ServiceSettings
-from services.intake.entrypoints.http import router
+from services.intake.entrypoints.applications import application_routes
+from services.intake.entrypoints.catalog import catalog_routes
+from services.intake.entrypoints.guard import fallback_routes
+from services.intake.handlers import project
+from services.intake.settings import IntakeSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+READ_MODEL_TOPICS = [
+    APPLICATIONS,
+    *(tasks_topic(d) for d in DEPARTMENTS),
+    TASK_RESULTS,
+    OUTCOMES,
+    NOTIFICATIONS,
+]
+
+__all__ = ["IntakeSettings", "build"]
 
 
-class IntakeSettings(ServiceSettings):
-    http_port: int = 8001
-
-
-def build(settings: IntakeSettings | None = None) -> Service:
+def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> Service:
+    """`schema` names the service's schema and consumer groups (tests use one of their own)."""
+    catalog = load_catalog()
+    routes = [catalog_routes(catalog), application_routes(catalog)]
     return Service(
-        "intake", settings or IntakeSettings(), publishes_to=[APPLICATIONS], routers=[router]
+        schema,
+        settings or IntakeSettings(),
+        consumers=[Consumer("read-model", READ_MODEL_TOPICS, project)],
+        publishes_to=[APPLICATIONS],
+        routers=[*routes, fallback_routes(*routes)],
+        migrations=[MIGRATIONS],
     )

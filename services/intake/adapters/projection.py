@@ -1,0 +1,103 @@
+"""The read model's projection: `apply(conn, envelope)` for every event about an application.
+
+Idempotent per event_id: the timeline row (event_id primary key) is written first and an
+event already there changes nothing. Tolerant of arrival order: every column is set by a
+rule that ignores older facts (see filings.py), and the status is derived from the facts.
+The application's row is locked first, so concurrent writers derive the status in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope, Event
+from contracts.registry import UnknownEventType, decode
+from eventlog.store import Connection
+from services.intake.adapters import facts
+from services.intake.adapters.filings import record_filing
+from services.intake.adapters.results import filing_change
+from services.intake.domain.progress import derive_status, pending_notice
+from services.intake.domain.timeline import summary
+
+
+class UnreadableEvent(ValueError):
+    """A projected event type whose payload does not match its registered model."""
+
+
+async def _filing(conn: Connection, envelope: Envelope, event: Event) -> None:
+    await record_filing(conn, envelope, filing_change(event))
+
+
+_Apply = Callable[[Connection, Envelope, Event], Awaitable[None]]
+_BY_TYPE: dict[str, _Apply] = {
+    "ApplicationSubmitted": facts.submitted,
+    "SupplementSubmitted": facts.supplemented,
+    "ApplicationWithdrawn": facts.withdrawn,
+    "SupplementNoticeIssued": facts.notice_issued,
+    "OutcomeDecided": facts.decided,
+    "NoticeDelivered": facts.noticed,
+    "NoticeDeliveryFailed": facts.noticed,
+    **dict.fromkeys(
+        ["SubtaskDispatched", "SubtaskCancelled", "SubtaskAccepted", "SubtaskCompleted",
+         "SubtaskRejected", "SupplementRequested", "SubtaskFailed", "FilingCancelled"],
+        _filing,
+    ),
+}  # fmt: skip
+PROJECTED = frozenset(_BY_TYPE)
+
+
+async def apply(conn: Connection, envelope: Envelope) -> bool:
+    """Apply one event; True if it was new. Types not about an application's progress
+    (private events of a service) are ignored. `conn` must be inside a transaction."""
+    apply_one = _BY_TYPE.get(envelope.event_type)
+    if apply_one is None:
+        return False
+    try:
+        event = decode(envelope)
+    except (UnknownEventType, ValidationError) as exc:
+        raise UnreadableEvent(f"{envelope.event_type} {envelope.event_id}: {exc}") from exc
+    application_id = envelope.application_id
+    await conn.execute(
+        "INSERT INTO applications (application_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        application_id,
+    )
+    await conn.execute(
+        "SELECT 1 FROM applications WHERE application_id = $1 FOR UPDATE", application_id
+    )
+    fresh = await conn.fetchval(
+        "INSERT INTO timeline (event_id, application_id, occurred_at, event_type, producer,"
+        " summary) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        envelope.event_id, application_id, envelope.occurred_at, envelope.event_type,
+        envelope.producer, summary(event),
+    )  # fmt: skip
+    if not fresh:
+        return False
+    await apply_one(conn, envelope, event)
+    await _derive_status(conn, envelope)
+    return True
+
+
+async def _derive_status(conn: Connection, envelope: Envelope) -> None:
+    row = await conn.fetchrow(
+        "SELECT outcome->>'decision' AS decision, withdrawn_at IS NOT NULL AS withdrawn,"
+        " notice_id, answered_notices, EXISTS (SELECT 1 FROM filings f"
+        " WHERE f.application_id = a.application_id AND f.dispatched_at IS NOT NULL)"
+        " AS dispatched FROM applications a WHERE application_id = $1",
+        envelope.application_id,
+    )
+    assert row is not None  # apply() made it
+    closed = row["decision"] is not None or row["withdrawn"]
+    status = derive_status(
+        decision=row["decision"],
+        withdrawn=row["withdrawn"],
+        notice_pending=pending_notice(row["notice_id"], row["answered_notices"], closed=closed)
+        is not None,
+        dispatched=row["dispatched"],
+    )
+    await conn.execute(
+        "UPDATE applications SET status = $2, updated_at = GREATEST(updated_at, $3)"
+        " WHERE application_id = $1",
+        envelope.application_id, status, envelope.occurred_at,
+    )  # fmt: skip

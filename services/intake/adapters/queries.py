@@ -1,0 +1,179 @@
+"""Reading the read model: one application in full, pages of them, and the row a command locks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from eventlog.store import Connection
+from services.intake.adapters.filings import CURRENT_FILINGS
+from services.intake.domain.callers import Caller
+from services.intake.domain.progress import CLOSED, pending_notice
+from services.intake.domain.views import (
+    ApplicationPage,
+    ApplicationSummary,
+    ApplicationView,
+    NoticeView,
+    OutcomeView,
+    PendingSupplement,
+    SubtaskView,
+    TimelineEntry,
+)
+
+_SUMMARY = (
+    "application_id, matter, receipt_number, status, channel, client_id AS client,"
+    " applicant_name, submitted_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class ApplicationState:
+    """What a command needs to know about an application, read under its row lock."""
+
+    matter: str
+    status: str
+    pending_notice: str | None
+
+
+async def lock_application(
+    conn: Connection, caller: Caller, application_id: UUID
+) -> ApplicationState | None:
+    row = await conn.fetchrow(
+        "SELECT matter, status, client_id, notice_id, answered_notices FROM applications"
+        " WHERE application_id = $1 AND submitted_at IS NOT NULL FOR UPDATE",
+        application_id,
+    )
+    if row is None or not caller.may_see(row["client_id"]):
+        return None
+    closed = row["status"] in CLOSED
+    pending = pending_notice(row["notice_id"], row["answered_notices"], closed=closed)
+    return ApplicationState(row["matter"], row["status"], pending)
+
+
+async def application_view(
+    db: asyncpg.Pool | Connection,
+    caller: Caller,
+    application_id: UUID,
+    order_of: Callable[[str], list[str]],
+) -> ApplicationView | None:
+    """The whole picture, or None when the caller may not see it; `order_of(matter)` is the
+    catalog's order of the matter's sub-tasks."""
+    row = await db.fetchrow(
+        f"SELECT {_SUMMARY}, notice_id, notice_requests, notice_issued_at, answered_notices,"
+        " outcome, outcome_at FROM applications"
+        " WHERE application_id = $1 AND submitted_at IS NOT NULL",
+        application_id,
+    )
+    if row is None or not caller.may_see(row["client"]):
+        return None
+    filings = await db.fetch(CURRENT_FILINGS, application_id)
+    order = order_of(row["matter"])
+    subtasks = [
+        SubtaskView(**{**dict(f), "outputs": json.loads(f["outputs"])})
+        for f in sorted(filings, key=lambda f: (_position(order, f["subtask"]), f["subtask"]))
+    ]
+    outcome = json.loads(row["outcome"]) if row["outcome"] else None
+    outputs = {s.subtask: s.outputs for s in subtasks if s.status == "completed"}
+    outputs.update(outcome["outputs"] if outcome else {})
+    notices = await db.fetch(
+        "SELECT notice, notice_key, status, channel, recipient, attempts, detail, occurred_at"
+        " FROM notices WHERE application_id = $1 ORDER BY occurred_at, event_id",
+        application_id,
+    )
+    timeline = await db.fetch(
+        "SELECT occurred_at, event_type, producer, summary FROM timeline"
+        " WHERE application_id = $1 ORDER BY occurred_at, event_id",
+        application_id,
+    )
+    return ApplicationView(
+        **_summary(row).model_dump(),
+        subtasks=subtasks,
+        outputs=outputs,
+        supplement=_supplement(row),
+        outcome=_outcome(outcome, row["outcome_at"]),
+        notices=[NoticeView(**dict(n)) for n in notices],
+        timeline=[TimelineEntry(**dict(t)) for t in timeline],
+    )
+
+
+async def list_applications(
+    db: asyncpg.Pool | Connection,
+    caller: Caller,
+    *,
+    matter: str | None,
+    status: str | None,
+    submitted_from: datetime | None,
+    submitted_to: datetime | None,
+    to_inclusive: bool,
+    limit: int,
+    offset: int,
+) -> ApplicationPage:
+    where = ["submitted_at IS NOT NULL"]
+    args: list[Any] = []
+
+    def condition(sql: str, value: Any) -> None:
+        args.append(value)
+        where.append(sql.replace("?", f"${len(args)}"))
+
+    if not caller.sees_all:
+        condition("client_id = ?", caller.client_id)
+    if matter is not None:
+        condition("matter = ?", matter)
+    if status is not None:
+        condition("status = ?", status)
+    if submitted_from is not None:
+        condition("submitted_at >= ?", submitted_from)
+    if submitted_to is not None:
+        condition("submitted_at <= ?" if to_inclusive else "submitted_at < ?", submitted_to)
+    clause = " AND ".join(where)
+    total = await db.fetchval(f"SELECT count(*) FROM applications WHERE {clause}", *args)
+    rows = await db.fetch(
+        f"SELECT {_SUMMARY} FROM applications WHERE {clause}"
+        f" ORDER BY submitted_at DESC, application_id DESC"
+        f" LIMIT {int(limit)} OFFSET {int(offset)}",
+        *args,
+    )
+    more = offset + len(rows) < total
+    return ApplicationPage(
+        items=[_summary(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + len(rows) if more else None,
+    )
+
+
+def _summary(row: asyncpg.Record) -> ApplicationSummary:
+    return ApplicationSummary(**{k: row[k] for k in ApplicationSummary.model_fields})
+
+
+def _position(order: list[str], subtask: str) -> int:
+    return order.index(subtask) if subtask in order else len(order)
+
+
+def _supplement(row: asyncpg.Record) -> PendingSupplement | None:
+    closed = row["status"] in CLOSED
+    pending = pending_notice(row["notice_id"], row["answered_notices"], closed=closed)
+    if pending is None:
+        return None
+    requests = json.loads(row["notice_requests"])
+    return PendingSupplement(
+        notice_id=pending, requests=requests, issued_at=row["notice_issued_at"]
+    )
+
+
+def _outcome(outcome: dict[str, Any] | None, decided_at: datetime | None) -> OutcomeView | None:
+    if outcome is None or decided_at is None:
+        return None
+    return OutcomeView(
+        decision=outcome["decision"],
+        decided_at=decided_at,
+        certificates=outcome["certificates"],
+        reasons=outcome["reasons"],
+    )

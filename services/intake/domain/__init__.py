@@ -1,0 +1,1 @@
+"""intake's domain: pure rules and models, no I/O."""

@@ -1,0 +1,120 @@
+"""What front-end clients send: the submission, a supplement, a withdrawal.
+
+Identifiers are checked here, so a refusal names the field and the rule
+(`applicant.id_number`, `cn-resident-id`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
+from pydantic import field_validator as _field_validator
+from pydantic_core import PydanticCustomError
+
+from contracts.catalog.identifiers import (
+    InvalidIdentifier,
+    check_credit_code,
+    check_mobile,
+    check_resident_id,
+)
+from contracts.events import DeliveryChannel
+
+MaterialCode = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _check(rule: str, check: Callable[[str], None], value: str) -> str:
+    try:
+        check(value)
+    except InvalidIdentifier as exc:
+        raise PydanticCustomError(rule, "{reason}", {"reason": str(exc)}) from None
+    return value
+
+
+def _check_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
+        raise InvalidIdentifier("应为 http(s) 地址 / must be an http(s) URL")
+
+
+def _check_email(value: str) -> None:
+    if not _EMAIL.fullmatch(value):
+        raise InvalidIdentifier("电子邮箱格式不正确 / must be an e-mail address")
+
+
+_ADDRESS_RULES: dict[str, tuple[str, Callable[[str], None]]] = {
+    "webhook": ("url", _check_url),
+    "email": ("email", _check_email),
+    "sms": ("cn-mobile", check_mobile),
+}
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Applicant(_Request):
+    kind: Literal["person", "company"] = Field(description="A person, or a company (its agent).")
+    name: str = Field(min_length=1, max_length=100, examples=["陈思远"])
+    id_number: str = Field(
+        description="person: resident ID (GB 11643); company: unified social credit code",
+        examples=["330106199003071236"],
+    )
+    mobile: str | None = Field(default=None, examples=["13857101234"])
+
+    @_field_validator("id_number")
+    @classmethod
+    def _id_checksum(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kind") == "company":
+            return _check("cn-credit-code", check_credit_code, value)
+        return _check("cn-resident-id", check_resident_id, value)
+
+    @_field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        return None if value is None else _check("cn-mobile", check_mobile, value)
+
+
+class DeliveryRequest(_Request):
+    channel: DeliveryChannel
+    address: str = Field(
+        min_length=3, max_length=500, description="http(s) URL, e-mail address or mobile number"
+    )
+
+    @_field_validator("address")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        rule = _ADDRESS_RULES.get(str(info.data.get("channel")))
+        return value if rule is None else _check(rule[0], rule[1], value)
+
+
+class Submission(_Request):
+    matter: str = Field(min_length=1, max_length=100, examples=["business-startup"])
+    applicant: Applicant
+    form: dict[str, Any] = Field(description="The unified form; its schema is in the guide.")
+    materials: list[MaterialCode] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Codes of the materials handed in (source `applicant` in the guide).",
+    )
+    delivery: DeliveryRequest
+
+
+class SupplementAnswer(_Request):
+    notice_id: str = Field(min_length=1, max_length=200, examples=["S1"])
+    materials: list[MaterialCode] = Field(default_factory=list, max_length=100)
+    form: dict[str, Any] | None = Field(default=None, description="The whole corrected form.")
+
+
+class Withdrawal(_Request):
+    reason: str = Field(min_length=1, max_length=500, examples=["不再需要办理"])
+
+
+def receipt_number(application_id: UUID, at: datetime) -> str:
+    """YC + date + the last 8 hex digits of the UUIDv7 (its random part)."""
+    return f"YC{at:%Y%m%d}{application_id.hex[-8:].upper()}"

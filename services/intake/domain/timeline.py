@@ -1,0 +1,91 @@
+"""One short line, Chinese then English, for each event in an application's timeline."""
+
+from __future__ import annotations
+
+from contracts.envelope import Event
+from contracts.events import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    FilingCancelled,
+    NoticeDelivered,
+    NoticeDeliveryFailed,
+    OutcomeDecided,
+    SubtaskAccepted,
+    SubtaskCancelled,
+    SubtaskCompleted,
+    SubtaskDispatched,
+    SubtaskFailed,
+    SubtaskRejected,
+    SupplementNoticeIssued,
+    SupplementRequested,
+    SupplementSubmitted,
+)
+
+_DECISIONS = {"approved": "准予办理", "rejected": "不予办理", "withdrawn": "已撤回"}
+_NOTICES = {
+    "result": "办理结果",
+    "rejection": "不予办理",
+    "supplement": "补正",
+    "withdrawal": "撤回",
+}
+
+
+def summary(event: Event) -> str:
+    match event:
+        case ApplicationSubmitted():
+            return (
+                f"申请已提交，受理号 {event.receipt_number} / application submitted"
+                f" ({event.matter}, via {event.channel})"
+            )
+        case SupplementSubmitted():
+            return (
+                f"已提交补正材料（{event.notice_id}） / supplement for {event.notice_id} handed in"
+            )
+        case ApplicationWithdrawn():
+            return f"申请人撤回申请：{event.reason} / withdrawn by the applicant: {event.reason}"
+        case SubtaskDispatched():
+            return (
+                f"已推送{event.department}：{event.title} /"
+                f" {event.subtask} sent to {event.department}"
+            )
+        case SubtaskCancelled():
+            return f"已撤销{event.department}的办理：{event.reason} / {event.subtask} cancelled"
+        case SubtaskAccepted():
+            return (
+                f"{event.department}已受理，回执 {event.legacy_receipt} /"
+                f" {event.subtask} accepted by {event.department}"
+            )
+        case SubtaskCompleted():
+            return f"{event.department}已办结 / {event.subtask} completed by {event.department}"
+        case SubtaskRejected():
+            return f"{event.department}不予办理：{event.reason} / {event.subtask} rejected"
+        case SupplementRequested():
+            names = "、".join(m.name for m in event.materials)
+            return f"{event.department}要求补正：{names} / {event.department} asks for a supplement"
+        case SubtaskFailed():
+            return f"{event.department}办理失败：{event.error} / {event.subtask} failed"
+        case FilingCancelled():
+            state = (
+                "已确认撤销 / cancellation confirmed"
+                if event.confirmed
+                else "未能确认撤销 / cancellation not confirmed"
+            )
+            return f"{event.department}{state} for {event.subtask}"
+        case SupplementNoticeIssued():
+            return (
+                f"一次性告知补正（{event.notice_id}，{len(event.requests)}个部门） /"
+                f" one supplement notice {event.notice_id} issued"
+            )
+        case OutcomeDecided():
+            return f"办结：{_DECISIONS[event.decision]} / decided: {event.decision}"
+        case NoticeDelivered():
+            return (
+                f"{_NOTICES[event.notice]}通知已送达（{event.channel}） /"
+                f" {event.notice} notice delivered by {event.channel}"
+            )
+        case NoticeDeliveryFailed():
+            return (
+                f"{_NOTICES[event.notice]}通知发送失败（{event.channel}） /"
+                f" {event.notice} notice failed by {event.channel}: {event.error}"
+            )
+    return event.event_type

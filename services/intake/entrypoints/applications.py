@@ -1,0 +1,110 @@
+"""Applications: submit, see, list, supplement, withdraw. A client sees only its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from contracts.catalog import Catalog, UnknownMatter
+from services.intake import handlers
+from services.intake.adapters.queries import application_view, list_applications
+from services.intake.domain.errors import ApplicationNotFound
+from services.intake.domain.periods import period_end, period_start
+from services.intake.domain.progress import ApplicationStatus
+from services.intake.domain.requests import Submission, SupplementAnswer, Withdrawal
+from services.intake.domain.views import (
+    ApplicationPage,
+    ApplicationView,
+    RequestAccepted,
+    SubmissionAccepted,
+)
+from services.intake.entrypoints.errors import ERROR_RESPONSES, HttpRefusal
+from services.intake.entrypoints.guard import BodySha256, ClientRoute, CurrentCaller, Pool, bearer
+
+T = TypeVar("T")
+IdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="One submission"),
+]
+
+
+def application_routes(catalog: Catalog) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/applications",
+        tags=["applications"],
+        route_class=ClientRoute,
+        dependencies=[Depends(bearer)],
+        responses=ERROR_RESPONSES,
+    )
+
+    def order_of(matter: str) -> list[str]:
+        try:
+            return [s.code for s in catalog.matter(matter).subtasks]
+        except UnknownMatter:
+            return []
+
+    @router.post("", status_code=202, summary="File one application (idempotent by key)")
+    async def submit(
+        body: Submission,
+        key: IdempotencyKey,
+        caller: CurrentCaller,
+        body_sha256: BodySha256,
+        pool: Pool,
+        response: Response,
+    ) -> SubmissionAccepted:
+        accepted = await handlers.submit(pool, catalog, caller, key, body, body_sha256)
+        response.headers["Location"] = accepted.status_url
+        return accepted
+
+    @router.get("", summary="Applications: a clerk's are all, a client's its own")
+    async def applications(
+        caller: CurrentCaller,
+        pool: Pool,
+        matter: Annotated[str | None, Query(max_length=100)] = None,
+        status: ApplicationStatus | None = None,
+        submitted_from: Annotated[str | None, Query(description="ISO date or date-time")] = None,
+        submitted_to: Annotated[
+            str | None, Query(description="ISO date (whole day) or date-time")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> ApplicationPage:
+        start = _bound("submitted_from", submitted_from, period_start)
+        end, inclusive = _bound("submitted_to", submitted_to, period_end) or (None, True)
+        return await list_applications(
+            pool, caller, matter=matter, status=status, submitted_from=start,
+            submitted_to=end, to_inclusive=inclusive, limit=limit, offset=offset,
+        )  # fmt: skip
+
+    @router.get("/{application_id}", summary="Status, sub-tasks, outcome and timeline")
+    async def application(
+        application_id: UUID, caller: CurrentCaller, pool: Pool
+    ) -> ApplicationView:
+        view = await application_view(pool, caller, application_id, order_of)
+        if view is None:
+            raise ApplicationNotFound(application_id)
+        return view
+
+    @router.post("/{application_id}/supplements", status_code=202, summary="Answer a notice")
+    async def supplement(
+        application_id: UUID, body: SupplementAnswer, caller: CurrentCaller, pool: Pool
+    ) -> RequestAccepted:
+        return await handlers.supplement(pool, catalog, caller, application_id, body)
+
+    @router.post("/{application_id}/withdraw", status_code=202, summary="Withdraw it")
+    async def withdraw(
+        application_id: UUID, body: Withdrawal, caller: CurrentCaller, pool: Pool
+    ) -> RequestAccepted:
+        return await handlers.withdraw(pool, caller, application_id, body)
+
+    return router
+
+
+def _bound(field: str, text: str | None, parse: Callable[[str], T]) -> T | None:
+    try:
+        return parse(text) if text else None
+    except ValueError as exc:
+        raise HttpRefusal(400, "bad_request", f"{field}: {exc}", {"field": field}) from None

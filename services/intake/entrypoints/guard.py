@@ -1,0 +1,164 @@
+"""Every route's guard: authentication, body checks, and errors as {code, message, details}.
+
+A route class (not app-level handlers: the runtime owns the app) wraps each route: it
+authenticates (401), refuses a body that is not JSON (415) or too large (413, by
+Content-Length and by what actually arrives), or unreadable (400), and turns every refusal
+and FastAPI's validation errors into the one error format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, ClassVar
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+
+from contracts.catalog import UnknownMatter
+from eventlog.store import ConcurrencyConflict
+from services.intake.adapters.api_keys import find_caller
+from services.intake.domain.callers import Caller
+from services.intake.domain.errors import Refusal
+from services.intake.entrypoints.errors import (
+    HttpRefusal,
+    error_response,
+    refusal_response,
+    validation_response,
+)
+
+log = structlog.get_logger()
+DEFAULT_MAX_BODY = 262144
+bearer = HTTPBearer(auto_error=False, description="An API key issued by `onewindow api-key`.")
+
+
+class PublicRoute(APIRoute):
+    authenticated: ClassVar[bool] = False
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        authenticated = self.authenticated
+
+        async def guarded(request: Request) -> Response:
+            try:
+                if authenticated:
+                    request.state.caller = await _authenticate(request)
+                if request.method in ("POST", "PUT", "PATCH"):
+                    await _read_json(request)
+                return await handle(request)
+            except RequestValidationError as exc:
+                return validation_response(exc)
+            except Refusal as exc:
+                return refusal_response(exc)
+            except UnknownMatter as exc:
+                return error_response(
+                    422, "unknown_matter", str(exc), {"valid_codes": exc.valid_codes}
+                )
+            except ConcurrencyConflict as exc:
+                return error_response(409, "conflict", f"请重试 / try again: {exc}")
+            except HTTPException as exc:
+                return error_response(exc.status_code, "bad_request", str(exc.detail))
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+                log.warning("database unavailable", error=f"{type(exc).__name__}: {exc}")
+                return error_response(503, "unavailable", "暂时无法服务 / try again shortly")
+            except Exception:
+                log.exception("request failed", path=request.url.path)
+                return error_response(500, "internal_error", "内部错误 / internal error")
+
+        return guarded
+
+
+class ClientRoute(PublicRoute):
+    authenticated = True
+
+
+async def _authenticate(request: Request) -> Caller:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    caller = None
+    if scheme.lower() == "bearer" and key.strip():
+        caller = await find_caller(request.app.state.service.pool, key.strip())
+    if caller is None:
+        raise HttpRefusal(
+            401,
+            "unauthenticated",
+            "需要有效的 API 密钥 / a valid API key is needed: Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
+
+
+async def _read_json(request: Request) -> None:
+    cap = getattr(request.app.state.service.settings, "max_body_bytes", DEFAULT_MAX_BODY)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise HttpRefusal(
+            415,
+            "unsupported_media_type",
+            f"请求体应为 application/json / the body must be application/json, not {media!r}",
+        )
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > cap):
+        raise _too_large(cap)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise _too_large(cap)
+    request._body = bytes(body)  # FastAPI reads the body from here
+    try:
+        value = json.loads(body, parse_constant=_no_constant)
+    except ValueError as exc:
+        message = f"请求体不是合法的 JSON / malformed JSON: {exc}"
+        raise HttpRefusal(400, "malformed_json", message) from None
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    request.state.body_sha256 = hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_large(cap: int) -> HttpRefusal:
+    return HttpRefusal(
+        413, "body_too_large", f"请求体过大 / the body is over {cap} bytes", {"max_bytes": cap}
+    )
+
+
+def _caller(request: Request) -> Caller:
+    caller: Caller = request.state.caller
+    return caller
+
+
+def _body_sha256(request: Request) -> str:
+    digest: str = request.state.body_sha256
+    return digest
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.service.pool
+    return pool
+
+
+CurrentCaller = Annotated[Caller, Depends(_caller)]
+BodySha256 = Annotated[str, Depends(_body_sha256)]
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+
+
+def fallback_routes(*known: APIRouter) -> APIRouter:
+    """Unknown paths under /v1 answer 404; a path of a `known` router with another method, 405."""
+    router = APIRouter(prefix="/v1", include_in_schema=False)
+    routes = [r for k in known for r in k.routes if isinstance(r, APIRoute)]
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def nothing_here(request: Request) -> Response:
+        path = request.url.path
+        if any(route.path_regex.fullmatch(path) for route in routes):
+            return error_response(405, "method_not_allowed", f"{request.method} {path}")
+        return error_response(404, "not_found", f"没有这个接口 / no endpoint {path}")
+
+    return router
