@@ -7,6 +7,7 @@ Every schema gets the event log (`migrations/versions`); a service with tables o
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,13 +17,12 @@ from alembic.config import Config
 _HERE = Path(__file__).parent / "migrations"
 
 
-def _config(
-    dsn: str, schema: str, app_role: str | None, extra: Sequence[Path] = ()
-) -> Config:
+def _config(dsn: str, schema: str, app_role: str | None, extra: Sequence[Path] = ()) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_HERE))
+    config.set_main_option("path_separator", "os")
     config.set_main_option(
-        "version_locations", " ".join(str(p) for p in (_HERE / "versions", *extra))
+        "version_locations", os.pathsep.join(str(p) for p in (_HERE / "versions", *extra))
     )
     config.attributes.update(
         url=dsn.replace("postgresql://", "postgresql+asyncpg://", 1).replace(
@@ -34,9 +34,7 @@ def _config(
     return config
 
 
-def migrate(
-    dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()
-) -> None:
+def migrate(dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()) -> None:
     """Bring `schema` to the newest revision; a no-op when it is there already."""
     command.upgrade(_config(dsn, schema, app_role, extra), "head")
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import typer
@@ -20,6 +23,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Measure the parts of the system.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+api_key_app = typer.Typer(help="API keys of intake's front-end clients.", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
 
 SCHEMAS = ("intake", "router", "dept_adapter", "notifier")
 DatabaseUrl = Annotated[str, typer.Option(envvar="ONEWINDOW_DATABASE_URL")]
@@ -28,25 +33,71 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/onewindow"
 
 @app.command()
 def up() -> None:
-    """Start PostgreSQL, the broker and every service; stop them all on Ctrl-C."""
+    """Start PostgreSQL, the broker, every service and the legacy systems; Ctrl-C stops them."""
+    with _running(Stack()) as stack:
+        typer.echo(_where(stack))
+        typer.echo("OneWindow is up. Ctrl-C stops everything.")
+        signal.pause()
+
+
+@app.command()
+def demo(
+    stay: Annotated[bool, typer.Option(help="Keep the system running afterwards.")] = False,
+) -> None:
+    """Submit one application of every matter and watch it to its one result.
+
+    Uses the running system if `onewindow up` is up, else starts one (and stops it after,
+    unless --stay). Exit 0 only if every application ended approved and was delivered.
+    """
+    from rich.console import Console
+
+    from onewindow.demo import run_demo
+
     stack = Stack()
-    stopping = False
+    if stack.service_ready(stack.ports["intake"]):
+        stack.database_url = os.environ.get("ONEWINDOW_DATABASE_URL", DEFAULT_DATABASE_URL)
+        ok = asyncio.run(_demo(stack, run_demo, Console()))
+        raise typer.Exit(0 if ok else 1)
+    with _running(stack):
+        ok = asyncio.run(_demo(stack, run_demo, Console()))
+        typer.secho(
+            "every application ended as expected"
+            if ok
+            else "NOT every application ended as expected",
+            fg="green" if ok else "red",
+        )
+        if stay:
+            typer.echo(_where(stack))
+            typer.echo("OneWindow stays up. Ctrl-C stops everything.")
+            signal.pause()
+    raise typer.Exit(0 if ok else 1)
+
+
+async def _demo(stack: Stack, run_demo: Any, console: Any) -> bool:
+    from services.notifier.settings import NotifierSettings
+
+    secret = NotifierSettings().webhook_secret.get_secret_value()
+    ok: bool = await run_demo(
+        stack.url("intake"), stack.url("legacy_sim"), stack.database_url, secret, console
+    )
+    return ok
+
+
+@contextmanager
+def _running(stack: Stack) -> Iterator[Stack]:
+    """The stack started; stopped on leaving, on Ctrl-C and on SIGTERM."""
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
     try:
         typer.echo("starting PostgreSQL and the broker ...")
         stack.start_infrastructure()
-        typer.echo("starting services ...")
+        typer.echo("starting services and the legacy systems' stand-ins ...")
         stack.start_services()
         stack.wait_ready()
-        typer.echo(_where(stack))
-        typer.echo("OneWindow is up. Ctrl-C stops everything.")
-        signal.pause()
+        yield stack
     except KeyboardInterrupt:
         pass
     except RuntimeError as exc:
@@ -99,7 +150,8 @@ def migrate(
     from eventlog.migrate import migrate as migrate_schema
 
     for schema in SCHEMAS:
-        migrate_schema(database_url, schema, app_role)
+        own = Path(__file__).parent.parent / "services" / schema / "migrations"
+        migrate_schema(database_url, schema, app_role, [own] if own.is_dir() else [])
         typer.echo(f"{schema}: migrated")
 
 
@@ -124,6 +176,49 @@ def republish(
 
     asyncio.run(run())
     typer.echo(f"{service}: the relay publishes again from position {from_position}")
+
+
+@api_key_app.command("issue")
+def api_key_issue(
+    client_id: Annotated[str, typer.Argument(help="The client, e.g. hall-3-window-12.")],
+    kind: Annotated[str, typer.Option(help="window | web | mobile | kiosk | clerk")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Issue an API key; it is printed once, intake keeps only its sha256."""
+    from services.intake.adapters import issue_api_key
+
+    async def run() -> str:
+        conn = await asyncpg.connect(database_url, server_settings={"search_path": "intake"})
+        try:
+            return await issue_api_key(conn, client_id, kind)
+        finally:
+            await conn.close()
+
+    try:
+        key = asyncio.run(run())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    except asyncpg.UndefinedTableError:
+        typer.secho("error: intake's tables are missing; start intake once", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(key)
+    typer.echo(f"({kind} key of {client_id}: shown once, keep it now)", err=True)
+
+
+@app.command("rebuild-read-model")
+def rebuild_read_model(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Empty intake's read model and replay every service's event log into it."""
+    from services.intake.adapters.rebuild import rebuild_read_model as rebuild
+
+    async def run() -> tuple[int, int]:
+        conn = await asyncpg.connect(database_url, server_settings={"search_path": "intake"})
+        try:
+            return await rebuild(conn, SCHEMAS)
+        finally:
+            await conn.close()
+
+    read, applied = asyncio.run(run())
+    typer.echo(f"intake: read model rebuilt from {read} logged events ({applied} applied)")
 
 
 @bench_app.command("eventlog")
@@ -154,7 +249,9 @@ def bench_eventlog(
 
 def _where(stack: Stack) -> str:
     lines = [f"  PostgreSQL   {stack.database_url}", f"  Kafka        {stack.kafka}"]
-    for name, port in stack.ports.items():
-        lines.append(f"  {name:<12} http://127.0.0.1:{port}  (logs: {stack.root}/logs/{name}.log)")
+    for name in stack.processes:
+        logs = f"{stack.root}/logs/{name}.log"
+        lines.append(f"  {name:<12} {stack.url(name)}  (logs: {logs})")
+    lines.append(f"  SMTP relay   127.0.0.1:{stack.ports['smtp']}  (stand-in, legacy_sim)")
     lines.append(f"  API docs     http://127.0.0.1:{stack.ports['intake']}/docs")
     return "\n".join(lines)
