@@ -10,9 +10,10 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(VENV)/bin/uv sync --frozen --quiet --python $(VENV)/bin/python
 	@touch $@
 
-## run: start PostgreSQL, the broker and every service (Ctrl-C stops them)
+## run: start PostgreSQL, the broker, every service and the legacy stand-ins, run the demo
+##      (one application per matter, watched live to its one result), then stay up until Ctrl-C
 run: $(VENV)/.synced
-	$(VENV)/bin/onewindow up
+	$(VENV)/bin/onewindow demo --stay
 
 ## test: lint, type-check, then every test on a real PostgreSQL and broker
 test: $(VENV)/.synced lint

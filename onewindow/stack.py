@@ -16,6 +16,9 @@ import httpx
 from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, stop_pidfile
 
 SERVICES: dict[str, int] = {"intake": 8001, "router": 8002, "dept_adapter": 8003, "notifier": 8004}
+# The departments' systems, the SMS gateway and the mail relay, stood in for on one machine.
+LEGACY_SIM = "legacy_sim"
+LOCAL_PARTS: dict[str, int] = {**SERVICES, LEGACY_SIM: 8090, "smtp": 8025}
 DATABASE = "onewindow"
 
 
@@ -30,7 +33,7 @@ class Stack:
     kafka_port: int = 19092
     database_url: str = ""
     kafka: str = ""
-    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    ports: dict[str, int] = field(default_factory=lambda: dict(LOCAL_PARTS))
     embedded: list[EmbeddedPostgres | EmbeddedBroker] = field(default_factory=list)
 
     def start_infrastructure(self) -> None:
@@ -45,15 +48,40 @@ class Stack:
             self.embedded.append(broker)
             self.kafka = broker.start()
 
+    @property
+    def processes(self) -> list[str]:
+        return [name for name in self.ports if name in SERVICES or name == LEGACY_SIM]
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def wiring(self) -> dict[str, str]:
+        """How the processes find each other: the same variables for every one of them."""
+        wired = {
+            "ONEWINDOW_DATABASE_URL": self.database_url,
+            "ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "ONEWINDOW_ADAPTER_PUBLIC_URL": self.url("dept_adapter"),
+        }
+        if LEGACY_SIM in self.ports:
+            wired |= {
+                "ONEWINDOW_LEGACY_BASE_URL": self.url(LEGACY_SIM),
+                "ONEWINDOW_SMS_GATEWAY_URL": f"{self.url(LEGACY_SIM)}/sms/messages",
+                "ONEWINDOW_SMTP_HOST": "127.0.0.1",
+                "ONEWINDOW_SMTP_PORT": str(self.ports["smtp"]),
+                "ONEWINDOW_LEGACY_SIM_PORT": str(self.ports[LEGACY_SIM]),
+                "ONEWINDOW_LEGACY_SIM_SMTP_PORT": str(self.ports["smtp"]),
+                "ONEWINDOW_LEGACY_SIM_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            }
+        return wired
+
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         (self.root / "run").mkdir(parents=True, exist_ok=True)
-        for name, port in self.ports.items():
+        for name in self.processes:
             env = {
                 **os.environ,
-                "ONEWINDOW_DATABASE_URL": self.database_url,
-                "ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
-                "ONEWINDOW_HTTP_PORT": str(port),
+                **self.wiring(),
+                "ONEWINDOW_HTTP_PORT": str(self.ports[name]),
                 **(extra_env or {}),
             }
             log = (self.root / "logs" / f"{name}.log").open("ab")
@@ -65,10 +93,10 @@ class Stack:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
-        waiting = dict(self.ports)
+        waiting = {name: self.ports[name] for name in self.processes}
         while waiting:
             for name, port in list(waiting.items()):
-                if self.service_ready(port):
+                if self.service_ready(port, "/openapi.json" if name == LEGACY_SIM else "/readyz"):
                     del waiting[name]
                 elif not self.service_alive(name):
                     raise RuntimeError(f"{name} exited; see {self.root / 'logs' / name}.log")
@@ -87,16 +115,16 @@ class Stack:
             return False
 
     @staticmethod
-    def service_ready(port: int) -> bool:
+    def service_ready(port: int, path: str = "/readyz") -> bool:
         try:
-            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
     def stop_services(self) -> list[str]:
         return [
             name
-            for name in self.ports
+            for name in self.processes
             if stop_pidfile(self.root / "run" / f"{name}.pid", timeout=35)
         ]
 
