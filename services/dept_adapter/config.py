@@ -25,7 +25,7 @@ class DeptAdapterSettings(ServiceSettings):
         "http://127.0.0.1:8090", description="Base URL of a department without its own base_url."
     )
     departments_file: Path = HERE / "departments.yaml"
-    public_url: str = Field(
+    adapter_public_url: str = Field(
         "http://127.0.0.1:8003", description="Where legacy systems reach this service (callbacks)."
     )
     callback_secret: SecretStr = SecretStr("onewindow-legacy-sim-demo-secret")

@@ -66,7 +66,7 @@ class Runner:
         async with httpx.AsyncClient() as http:
             self.workers = {
                 d: DepartmentWorker(
-                    d, c, legacy_system(http, c, s.legacy_base_url, s.public_url, d),
+                    d, c, legacy_system(http, c, s.legacy_base_url, s.adapter_public_url, d),
                     filings, self.clock,
                 )
                 for d, c in self.departments.items()

@@ -1,25 +1,74 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import httpx
 import pytest
 
+from onewindow.demo import Applicant, issue_keys
 from onewindow.embedded import free_port
-from onewindow.stack import SERVICES, Stack
+from onewindow.stack import LOCAL_PARTS, Stack
+from onewindow.webhook import WebhookReceiver
+
+WEBHOOK_SECRET = "e2e-webhook-secret"
+FAST = {
+    # legacy systems answer quickly, and the services retry quickly, so the suite stays short
+    "ONEWINDOW_LEGACY_SIM_ALL_DEPARTMENTS": json.dumps(
+        {"latency_ms": 5, "jitter_ms": 2, "processing_delay_ms": 150}
+    ),
+    "ONEWINDOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "ONEWINDOW_DELIVERY_BACKOFF_SECONDS": "0.2",
+    "ONEWINDOW_DELIVERY_BACKOFF_MAX_SECONDS": "1",
+}
 
 
 @pytest.fixture(scope="session")
 def services(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
-    """Every service as its own process, on the test stack's PostgreSQL and broker."""
+    """Every service and the legacy systems as their own processes, on the test stack."""
     running = Stack(
         root=tmp_path_factory.mktemp("services"),
         database_url=stack.database_url,
         kafka=stack.kafka,
-        ports={name: free_port() for name in SERVICES},
+        ports={name: free_port() for name in LOCAL_PARTS},
     )
-    running.start_services()
+    running.start_services(FAST)
     try:
         running.wait_ready(timeout=120)
         yield running
     finally:
         running.stop_services()
+
+
+@pytest.fixture(scope="session")
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    async with WebhookReceiver(WEBHOOK_SECRET).running() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+async def clients(services: Stack) -> dict[str, Applicant]:
+    """API clients of intake: two front ends and a clerk."""
+    keys = await issue_keys(
+        services.database_url, {"web": "web", "mobile": "mobile", "clerk": "clerk"}
+    )
+    return {name: Applicant(services.url("intake"), key) for name, key in keys.items()}
+
+
+@pytest.fixture
+async def legacy(services: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The legacy systems' control API; whatever a test changes is undone after it."""
+    async with httpx.AsyncClient(base_url=services.url("legacy_sim"), timeout=10) as http:
+        yield http
+        for dept in ("amr", "tax", "hrss", "hpf", "nrb", "psb"):
+            await http.post(f"/_control/{dept}", json={"error_rate": 0, "fail_first": 0})
+
+
+async def eventually(check: Any, timeout: float = 60.0, every: float = 0.2) -> Any:
+    """Poll `check()` until it returns something truthy."""
+    async with asyncio.timeout(timeout):
+        while not (found := await check()):
+            await asyncio.sleep(every)
+    return found

@@ -160,7 +160,7 @@ async def running(
 ) -> AsyncIterator[Runner]:
     """The adapter's runner and HTTP app, as the service runs them; stopped on exit."""
     settings = DeptAdapterSettings(
-        legacy_base_url=sim_url, public_url=f"http://127.0.0.1:{port}", rescan_seconds=0.5
+        legacy_base_url=sim_url, adapter_public_url=f"http://127.0.0.1:{port}", rescan_seconds=0.5
     )
     shipped = yaml.safe_load((HERE / "departments.yaml").read_text(encoding="utf-8"))
     own = {d: {**c, **(overrides or {}).get(d, {})} for d, c in shipped["departments"].items()}

@@ -127,14 +127,14 @@ class SoapFilings:
 
 
 def legacy_system(
-    http: httpx.AsyncClient, config: DepartmentConfig, base_url: str, public_url: str,
+    http: httpx.AsyncClient, config: DepartmentConfig, base_url: str, adapter_public_url: str,
     department: str,
 ) -> LegacySystem:  # fmt: skip
     base = config.base_url or base_url
     if config.protocol == "soap":
         return SoapFilings(http, config, base)
     if config.protocol == "callback":
-        root = public_url.rstrip("/")
+        root = adapter_public_url.rstrip("/")
         return JsonFilings(
             http,
             config,
