@@ -16,21 +16,21 @@ def tasks_topic(department: str) -> str:
     return TASKS_PREFIX + department
 
 
+TASK_RESULT_TYPES = frozenset(
+    {
+        "SubtaskAccepted",
+        "SubtaskCompleted",
+        "SubtaskRejected",
+        "SupplementRequested",
+        "SubtaskFailed",
+        "FilingCancelled",
+    }
+)
 _BY_EVENT_TYPE = {
     **dict.fromkeys(
         ["ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn"], APPLICATIONS
     ),
-    **dict.fromkeys(
-        [
-            "SubtaskAccepted",
-            "SubtaskCompleted",
-            "SubtaskRejected",
-            "SupplementRequested",
-            "SubtaskFailed",
-            "FilingCancelled",
-        ],
-        TASK_RESULTS,
-    ),
+    **dict.fromkeys(TASK_RESULT_TYPES, TASK_RESULTS),
     **dict.fromkeys(["SupplementNoticeIssued", "OutcomeDecided"], OUTCOMES),
     **dict.fromkeys(["NoticeDelivered", "NoticeDeliveryFailed"], NOTIFICATIONS),
 }

@@ -8,8 +8,9 @@ from contracts.catalog import Catalog, UnknownMatter
 from contracts.envelope import Envelope, Event
 from contracts.events import ApplicationSubmitted
 from contracts.registry import decode
+from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, UnitOfWork, Unprocessable
-from services.router.domain.planning import RESULT_TYPES, advance, record, started
+from services.router.domain.planning import advance, record, started
 from services.router.domain.process import mutate, replay, start
 
 SERVICE = "router"
@@ -26,7 +27,7 @@ def handle_with(catalog: Catalog) -> Handler:
     matters = dict(catalog.matters)
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        if envelope.event_type not in HANDLED | RESULT_TYPES:
+        if envelope.event_type not in HANDLED | TASK_RESULT_TYPES:
             return
         stream = process_stream(envelope)
         history = [decode(r.envelope) for r in await uow.read(stream)]

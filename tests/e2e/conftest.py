@@ -7,11 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from onewindow.demo import Applicant, issue_keys
 from onewindow.embedded import free_port
 from onewindow.stack import LOCAL_PARTS, Stack
 from onewindow.webhook import WebhookReceiver
+from services.dept_adapter.config import HERE
+
+DEPARTMENTS_FILE = HERE / "departments.yaml"
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 FAST = {
@@ -25,16 +29,23 @@ FAST = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def services(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
-    """Every service and the legacy systems as their own processes, on the test stack."""
+    """Every service and the legacy systems as their own processes, on the test stack.
+
+    Per module, not per session: its psb stand-in consumes onewindow.tasks.psb in the group
+    the psb integration tests' stand-ins use, so it must be gone before those run."""
+    root = tmp_path_factory.mktemp("services")
+    departments = yaml.safe_load(DEPARTMENTS_FILE.read_text(encoding="utf-8"))
+    departments["defaults"]["breaker"]["open_seconds"] = 3  # a breaker test need not wait 30 s
+    (root / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
     running = Stack(
-        root=tmp_path_factory.mktemp("services"),
+        root=root,
         database_url=stack.database_url,
         kafka=stack.kafka,
         ports={name: free_port() for name in LOCAL_PARTS},
     )
-    running.start_services(FAST)
+    running.start_services({**FAST, "ONEWINDOW_DEPARTMENTS_FILE": str(root / "departments.yaml")})
     try:
         running.wait_ready(timeout=120)
         yield running
@@ -42,13 +53,13 @@ def services(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
         running.stop_services()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def webhook() -> AsyncIterator[WebhookReceiver]:
     async with WebhookReceiver(WEBHOOK_SECRET).running() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def clients(services: Stack) -> dict[str, Applicant]:
     """API clients of intake: two front ends and a clerk."""
     keys = await issue_keys(

@@ -27,19 +27,9 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from contracts.registry import decode
+from contracts.topics import TASK_RESULT_TYPES
 from services.router.domain.events import ProcessStarted, SupplementAccepted, WithdrawalRecorded
 from services.router.domain.process import IN_FLIGHT, Process, SubtaskState, mutate
-
-RESULT_TYPES = frozenset(
-    {
-        "SubtaskAccepted",
-        "SubtaskCompleted",
-        "SubtaskRejected",
-        "SupplementRequested",
-        "SubtaskFailed",
-        "FilingCancelled",
-    }
-)
 
 
 def started(submitted: ApplicationSubmitted) -> ProcessStarted:
@@ -58,7 +48,7 @@ def record(process: Process, envelope: Envelope) -> Event | None:
     (a duplicate, a stale result of an earlier filing, anything after the outcome)."""
     if process.decided:
         return None
-    if envelope.event_type in RESULT_TYPES:
+    if envelope.event_type in TASK_RESULT_TYPES:
         return (
             ResultRecorded(result=envelope.model_dump(mode="json"))
             if _current(process, envelope)
