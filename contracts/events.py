@@ -1,11 +1,13 @@
 """Events that cross service boundaries. Past tense, frozen, registered by (type, version).
 
 Who publishes what (topics in `contracts.topics`):
-- intake → applications: ApplicationSubmitted, SupplementSubmitted, ApplicationWithdrawn
+- intake → applications: ApplicationSubmitted, SupplementSubmitted, ApplicationWithdrawn,
+  MaterialsHandedIn, ResultCollected, ApplicationEvaluated, FollowUpOpened, FollowUpClosed
 - router → tasks.<dept>: SubtaskDispatched, SubtaskCancelled
 - dept_adapter / legacy systems → task-results: SubtaskAccepted, SubtaskCompleted,
   SubtaskRejected, SupplementRequested, SubtaskFailed, FilingCancelled
-- router → outcomes: SupplementNoticeIssued, OutcomeDecided
+- router → outcomes: SupplementNoticeIssued, ResultHeld, OutcomeDecided
+- router → supervision: TimeLimitWarned, TimeLimitExceeded (电子监察)
 - notifier → notifications: NoticeDelivered, NoticeDeliveryFailed
 
 Every task result names the `filing_key` of the dispatch it answers; a result whose key is not
@@ -14,7 +16,7 @@ the sub-task's current filing is stale and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -24,7 +26,9 @@ from contracts.registry import register
 
 Channel = Literal["window", "web", "mobile", "kiosk"]
 DeliveryChannel = Literal["webhook", "email", "sms"]
-NoticeKind = Literal["result", "rejection", "supplement", "withdrawal"]
+NoticeKind = Literal[
+    "result", "rejection", "supplement", "withdrawal", "lapse", "held", "reminder", "supervision"
+]
 
 _DEPARTMENT = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["amr"])
 _SUBTASK = Field(min_length=1, examples=["amr-licence"])
@@ -89,6 +93,17 @@ class ApplicationSubmitted(Event):
         default=(), description="Codes of the materials the applicant handed in or uploaded."
     )
     delivery: Delivery
+    # issue 4
+    in_person: bool = Field(default=False, description="Filed at a hall's window: a visit.")
+    collection: Literal["electronic", "pickup", "express"] = Field(
+        default="electronic", description="How the paper result, if any, reaches the applicant."
+    )
+    deferred_materials: tuple[str, ...] = Field(
+        default=(), description="Non-key materials accepted as deficient (容缺), brought later."
+    )
+    materials_promised_by: date | None = Field(
+        default=None, description="The date the applicant promised the deferred materials by."
+    )
 
 
 @register
@@ -99,6 +114,7 @@ class SupplementSubmitted(Event):
     form: dict[str, Any] = Field(
         default_factory=dict, description="The whole corrected form, validated against the catalog."
     )
+    in_person: bool = Field(default=False, description="Handed in at a window: a visit.")
 
 
 @register
@@ -120,6 +136,11 @@ class SubtaskDispatched(Event):
     inputs: dict[str, Any] = Field(description="Mapped from the form and upstream outputs.")
     materials: tuple[str, ...] = Field(default=(), description="Codes of the materials at hand.")
     time_limit_days: int = Field(ge=1, description="Working days the department has.")
+    # issue 4
+    due_at: AwareDatetime | None = Field(default=None, description="The department's deadline.")
+    deferred_materials: tuple[str, ...] = Field(
+        default=(), description="Accepted as deficient (容缺): proceed without them."
+    )
 
 
 @register
@@ -198,12 +219,24 @@ class SupplementNoticeIssued(_ToApplicant):
     event_type = "SupplementNoticeIssued"
     notice_id: str = Field(min_length=1, examples=["S1"])
     requests: tuple[SupplementRequest, ...] = Field(min_length=1)
+    due_at: AwareDatetime | None = Field(
+        default=None, description="Unanswered by then, the application lapses (issue 4)."
+    )
+
+
+@register
+class ResultHeld(_ToApplicant):
+    """Every department is done, but the one result waits for deficient materials (容缺)."""
+
+    event_type = "ResultHeld"
+    missing: tuple[str, ...] = Field(min_length=1, description="Material codes still owed.")
+    promised_by: date
 
 
 @register
 class OutcomeDecided(_ToApplicant):
     event_type = "OutcomeDecided"
-    decision: Literal["approved", "rejected", "withdrawn"]
+    decision: Literal["approved", "rejected", "withdrawn", "lapsed"]
     outputs: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Outputs per sub-task."
     )
@@ -211,6 +244,14 @@ class OutcomeDecided(_ToApplicant):
     reasons: tuple[Reason, ...] = Field(
         default=(), description="Every department's reason, when rejected."
     )
+    # issue 4: the application's clock, for statistics and supervision
+    started_at: AwareDatetime | None = Field(default=None, description="When the count began.")
+    promised_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
+    statutory_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
+    working_days: float | None = Field(
+        default=None, ge=0, description="Working days from start to decision, pauses excluded."
+    )
+    on_time: bool | None = Field(default=None, description="Decided by promised_due_at.")
 
 
 # notifier → onewindow.notifications
@@ -238,6 +279,86 @@ class NoticeDeliveryFailed(Event):
     recipient: str
     attempts: int = Field(ge=1)
     error: str = Field(min_length=1)
+
+
+# issue 4: time limits, supervision, visits, evaluations
+
+
+@register
+class MaterialsHandedIn(Event):
+    """Materials accepted as deficient (容缺) arrive; the held result may be released."""
+
+    event_type = "MaterialsHandedIn"
+    materials: tuple[str, ...] = Field(min_length=1)
+    in_person: bool = Field(description="Handed in at a window: a visit.")
+
+
+@register
+class ResultCollected(Event):
+    """The applicant collected the one result: picked up at a hall (a visit) or by express."""
+
+    event_type = "ResultCollected"
+    method: Literal["pickup", "express"]
+    in_person: bool
+
+
+@register
+class ApplicationEvaluated(Event):
+    """好差评: one five-level rating per application, after its result."""
+
+    event_type = "ApplicationEvaluated"
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+@register
+class FollowUpOpened(Event):
+    """A rating of 1 or 2 opens a case a clerk must close with a response (差评整改)."""
+
+    event_type = "FollowUpOpened"
+    case_id: str = Field(min_length=1)
+    rating: int = Field(ge=1, le=2)
+    comment: str | None = None
+    time_limit_days: int = Field(ge=1)
+
+
+@register
+class FollowUpClosed(Event):
+    event_type = "FollowUpClosed"
+    case_id: str = Field(min_length=1)
+    response: str = Field(min_length=1, max_length=2000)
+    clerk: str = Field(min_length=1)
+
+
+ClockKind = Literal["application", "subtask", "supplement", "deficiency", "follow-up"]
+
+
+class _ClockEvent(Event):
+    clock: ClockKind
+    clock_id: str = Field(
+        min_length=1, description="application | <subtask> | S<n> | deficiency | <case_id>"
+    )
+    limit: Literal["promised", "statutory", "own"] = Field(
+        description="Which limit: the matter's promised or statutory one, or the clock's own."
+    )
+    department: str | None = Field(default=None, description="The department it concerns.")
+    limit_days: int = Field(ge=1, description="The limit in working days.")
+    started_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="Moved on by supplement pauses.")
+
+
+@register
+class TimeLimitWarned(_ClockEvent):
+    """80 % of a time limit used (电子监察预警); raised once per clock and limit."""
+
+    event_type = "TimeLimitWarned"
+
+
+@register
+class TimeLimitExceeded(_ClockEvent):
+    """100 % of a time limit used (超期); raised once per clock and limit."""
+
+    event_type = "TimeLimitExceeded"
 
 
 # recorded in router's log, never published: the system of record for every task result,

@@ -8,6 +8,7 @@ APPLICATIONS = "onewindow.applications"
 TASK_RESULTS = "onewindow.task-results"
 OUTCOMES = "onewindow.outcomes"
 NOTIFICATIONS = "onewindow.notifications"
+SUPERVISION = "onewindow.supervision"
 DEAD_LETTER = "onewindow.dead-letter"
 TASKS_PREFIX = "onewindow.tasks."
 
@@ -28,10 +29,21 @@ TASK_RESULT_TYPES = frozenset(
 )
 _BY_EVENT_TYPE = {
     **dict.fromkeys(
-        ["ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn"], APPLICATIONS
+        [
+            "ApplicationSubmitted",
+            "SupplementSubmitted",
+            "ApplicationWithdrawn",
+            "MaterialsHandedIn",
+            "ResultCollected",
+            "ApplicationEvaluated",
+            "FollowUpOpened",
+            "FollowUpClosed",
+        ],
+        APPLICATIONS,
     ),
     **dict.fromkeys(TASK_RESULT_TYPES, TASK_RESULTS),
-    **dict.fromkeys(["SupplementNoticeIssued", "OutcomeDecided"], OUTCOMES),
+    **dict.fromkeys(["SupplementNoticeIssued", "ResultHeld", "OutcomeDecided"], OUTCOMES),
+    **dict.fromkeys(["TimeLimitWarned", "TimeLimitExceeded"], SUPERVISION),
     **dict.fromkeys(["NoticeDelivered", "NoticeDeliveryFailed"], NOTIFICATIONS),
 }
 TO_DEPARTMENTS = frozenset({"SubtaskDispatched", "SubtaskCancelled"})

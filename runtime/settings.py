@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,3 +32,6 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(2000, ge=1)
     startup_timeout_seconds: float = Field(120.0, gt=0)
     db_pool_size: int = Field(10, ge=2)
+    clock_file: Path | None = Field(
+        None, description="Tests only: a file holding the fake current time (runtime/clock.py)."
+    )
