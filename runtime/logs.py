@@ -1,12 +1,41 @@
 """structlog JSON logs; every line carries the service, and application_id / event_id
-while a message is being handled (bound through contextvars)."""
+while a message is being handled (bound through contextvars). Personal data — resident ID
+numbers, mobile numbers, e-mail addresses — is masked in every line, tracebacks included."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
+_EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def mask(text: str) -> str:
+    """330106199003071236 → 330106********1236, 13857101234 → 138****1234, a@b.cn → a***@b.cn"""
+    text = _RESIDENT_ID.sub(r"\1********\2", text)
+    text = _MOBILE.sub(r"\1****\2", text)
+    return _EMAIL.sub(r"\1***@\2", text)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
+
+
+def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
+    return {key: _masked(value) for key, value in event_dict.items()}
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -28,6 +57,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                mask_personal_data,
                 structlog.processors.JSONRenderer(ensure_ascii=False),
             ],
         )
