@@ -5,6 +5,7 @@ a client through intake's HTTP API, and the one result observed where the applic
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import asyncpg
@@ -273,3 +274,19 @@ async def test_bad_requests_get_the_documented_errors(clients: dict[str, Applica
         assert "mother.id_number" in checksum.text
     async with httpx.AsyncClient(base_url=clients["web"].base_url) as anonymous:
         assert (await anonymous.get("/v1/applications")).status_code == 401
+
+
+async def test_no_log_line_of_the_run_shows_an_id_number_or_a_mobile_in_clear(
+    services: Stack,
+) -> None:
+    """Last in this module: scans what every process logged while the tests above ran."""
+    id_number = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+    mobile = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+    lines = [
+        line
+        for log in (services.root / "logs").glob("*.log")
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+    ]
+    assert len(lines) > 100
+    leaks = [line for line in lines if id_number.search(line) or mobile.search(line)]
+    assert leaks == []
