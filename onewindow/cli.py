@@ -9,6 +9,7 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,11 @@ bench_app = typer.Typer(help="Measure the parts of the system.", no_args_is_help
 app.add_typer(bench_app, name="bench")
 api_key_app = typer.Typer(help="API keys of intake's front-end clients.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
+contracts_app = typer.Typer(
+    help="The published contracts: JSON Schema and AsyncAPI under contracts/.",
+    no_args_is_help=True,
+)
+app.add_typer(contracts_app, name="contracts")
 
 SCHEMAS = ("intake", "router", "dept_adapter", "notifier")
 DatabaseUrl = Annotated[str, typer.Option(envvar="ONEWINDOW_DATABASE_URL")]
@@ -221,6 +227,54 @@ def rebuild_read_model(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None
     typer.echo(f"intake: read model rebuilt from {read} logged events ({applied} applied)")
 
 
+@app.command()
+def stats(
+    first: Annotated[str, typer.Option("--from", help="First local day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")],
+    matter: Annotated[str | None, typer.Option(help="Only this matter's applications.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, not a table.")] = False,
+    schema: Annotated[str, typer.Option(help="intake's schema.", hidden=True)] = "intake",
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """The reform's measures over applications decided from --from to --to (docs/statistics.md)."""
+    from contracts.calendar import load_calendar
+    from contracts.catalog import UnknownMatter, load_catalog
+    from services.intake.adapters.statistics import statistics
+    from services.intake.domain.stats_report import as_text
+
+    period = (_day("--from", first), _day("--to", last))
+    if period[1] < period[0]:
+        raise typer.BadParameter(f"--to {last} is before --from {first}")
+    catalog = load_catalog()
+    try:
+        if matter:
+            catalog.matter(matter)
+    except UnknownMatter as exc:
+        raise typer.BadParameter(str(exc), param_hint="--matter") from None
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
+        try:
+            return await statistics(conn, catalog, load_calendar(), period, matter)
+        finally:
+            await conn.close()
+
+    try:
+        report = asyncio.run(run())
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+        typer.secho("error: intake's read model is missing or old; start intake once", fg="red",
+                    err=True)  # fmt: skip
+        raise typer.Exit(1) from None
+    typer.echo(report.model_dump_json(indent=2) if as_json else as_text(report))
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
 @bench_app.command("eventlog")
 def bench_eventlog(
     batched: int = 100_000,
@@ -245,6 +299,57 @@ def bench_eventlog(
         if as_json
         else as_table(figures) + "\n" + json.dumps(as_dict(figures))
     )
+
+
+def published_services() -> list[Any]:
+    """Every service as its bootstrap builds it, with default settings (the environment is
+    not read, so the documents do not depend on it); nothing connects anywhere."""
+    from services.dept_adapter.bootstrap import DeptAdapterSettings
+    from services.dept_adapter.bootstrap import build as dept_adapter
+    from services.intake.bootstrap import IntakeSettings
+    from services.intake.bootstrap import build as intake
+    from services.notifier.bootstrap import NotifierSettings
+    from services.notifier.bootstrap import build as notifier
+    from services.router.bootstrap import RouterSettings
+    from services.router.bootstrap import build as router
+
+    return [
+        intake(IntakeSettings.model_construct()),
+        router(RouterSettings.model_construct()),
+        dept_adapter(DeptAdapterSettings.model_construct()),
+        notifier(NotifierSettings.model_construct()),
+    ]
+
+
+ContractsRoot = Annotated[
+    Path | None,
+    typer.Option(help="Directory holding schemas/ and asyncapi/; default: the contracts package."),
+]
+
+
+@contracts_app.command("generate")
+def contracts_generate(root: ContractsRoot = None) -> None:
+    """Write contracts/schemas/ and contracts/asyncapi/ from the code."""
+    from contracts.publish import CONTRACTS, render, write
+
+    changed = write(root or CONTRACTS, render(published_services()))
+    for path in changed:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(changed)} file(s) changed" if changed else "contracts are up to date")
+
+
+@contracts_app.command("check")
+def contracts_check(root: ContractsRoot = None) -> None:
+    """Exit 1, listing them, if the checked-in contracts differ from what the code generates."""
+    from contracts.publish import CONTRACTS, differences, render
+
+    stale = differences(root or CONTRACTS, render(published_services()))
+    for path in stale:
+        typer.echo(f"differs: {path}")
+    if stale:
+        typer.secho("run `onewindow contracts generate`", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo("contracts are up to date")
 
 
 def _where(stack: Stack) -> str:

@@ -3,8 +3,8 @@
 Each application goes in through intake's HTTP API as a front end would send it, with the
 materials the applicant brings and a delivery channel (webhook, e-mail or SMS); the display
 follows every department's sub-task from intake's read model; at the end each one result and
-its timeline are printed. It succeeds only if every application was approved and its result
-reached the applicant's channel.
+its timeline are printed, then today's statistics (GET /v1/stats with a clerk's key). It
+succeeds only if every application was approved and its result reached the applicant's channel.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -22,10 +23,12 @@ from rich.table import Table
 from rich.text import Text
 from uuid6 import uuid7
 
+from contracts.calendar import load_calendar
 from contracts.catalog import EXAMPLES_DIR, load_catalog
 from contracts.departments import DEPARTMENTS
 from onewindow.webhook import WebhookReceiver
 from services.intake.adapters.api_keys import issue_api_key
+from services.intake.domain.stats_report import StatsReport, as_text
 
 FINAL = frozenset({"approved", "rejected", "withdrawn"})
 PLAN: tuple[tuple[str, str], ...] = (
@@ -112,8 +115,8 @@ class Tracked:
 async def run_demo(
     intake_url: str, legacy_url: str, database_url: str, webhook_secret: str, console: Console
 ) -> bool:
-    (key,) = (await issue_keys(database_url, {"demo-window": "window"})).values()
-    window = Applicant(intake_url, key)
+    keys = await issue_keys(database_url, {"demo-window": "window", "demo-clerk": "clerk"})
+    window = Applicant(intake_url, keys["demo-window"])
     async with WebhookReceiver(webhook_secret).running() as webhook:
         tracked = [Tracked(matter, channel) for matter, channel in PLAN]
         for item in tracked:
@@ -126,6 +129,7 @@ async def run_demo(
         await _follow(window, tracked, console)
         for item in tracked:
             console.print(_result(item))
+        await _print_stats(Applicant(intake_url, keys["demo-clerk"]), console)
         return all(t.finished and t.status == "approved" for t in tracked)
 
 
@@ -137,6 +141,18 @@ async def _follow(window: Applicant, tracked: list[Tracked], console: Console) -
                     item.state = await window.application(item.application_id)
                 live.update(_progress(tracked))
                 await asyncio.sleep(0.3)
+
+
+async def _print_stats(clerk: Applicant, console: Console) -> None:
+    """Today's statistics (local date of the calendar's zone), as a clerk sees them."""
+    today = datetime.now(load_calendar().zone).date().isoformat()
+    async with clerk.client() as http:
+        response = await http.get("/v1/stats", params={"from": today, "to": today})
+    if response.status_code != 200:
+        console.print(f"[yellow]statistics: {response.status_code} {response.text}")
+        return
+    report = StatsReport.model_validate(response.json())
+    console.print(Text("\n" + as_text(report), no_wrap=True, overflow="ellipsis"))
 
 
 def _delivery(item: Tracked, webhook: WebhookReceiver) -> dict[str, str]:

@@ -34,7 +34,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         if await uow.read(stream):
             log.info("filing already recorded", filing_key=task.filing_key)
             return
-        requested = FilingRequested(**task.model_dump())
+        requested = FilingRequested(**task.model_dump(include=set(FilingRequested.model_fields)))
         await uow.append(
             stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
                                      producer=SERVICE, causation=envelope)],

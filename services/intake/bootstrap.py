@@ -1,18 +1,30 @@
-"""The composition root of intake: catalog, routes, the read model's consumer, migrations."""
+"""The composition root of intake: catalog, calendar, clock, routes, the read model's
+consumer, migrations."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
-from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, TASK_RESULTS, tasks_topic
+from contracts.topics import (
+    APPLICATIONS,
+    NOTIFICATIONS,
+    OUTCOMES,
+    SUPERVISION,
+    TASK_RESULTS,
+    tasks_topic,
+)
+from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
 from services.intake.entrypoints.applications import application_routes
 from services.intake.entrypoints.catalog import catalog_routes
+from services.intake.entrypoints.follow_ups import follow_up_routes
 from services.intake.entrypoints.guard import fallback_routes
-from services.intake.handlers import project
+from services.intake.entrypoints.stats import stats_routes
+from services.intake.handlers import Rules, project
 from services.intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +34,7 @@ READ_MODEL_TOPICS = [
     TASK_RESULTS,
     OUTCOMES,
     NOTIFICATIONS,
+    SUPERVISION,
 ]
 
 __all__ = ["IntakeSettings", "build"]
@@ -29,11 +42,18 @@ __all__ = ["IntakeSettings", "build"]
 
 def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> Service:
     """`schema` names the service's schema and consumer groups (tests use one of their own)."""
+    settings = settings or IntakeSettings()
     catalog = load_catalog()
-    routes = [catalog_routes(catalog), application_routes(catalog)]
+    rules = Rules(catalog, load_calendar(), clock_from(settings.clock_file))
+    routes = [
+        catalog_routes(catalog),
+        application_routes(rules),
+        follow_up_routes(rules),
+        stats_routes(rules),
+    ]
     return Service(
         schema,
-        settings or IntakeSettings(),
+        settings,
         consumers=[Consumer("read-model", READ_MODEL_TOPICS, project)],
         publishes_to=[APPLICATIONS],
         routers=[*routes, fallback_routes(*routes)],

@@ -1,23 +1,46 @@
+"""The composition root of router: catalog, calendar, clock, the process consumer, the
+clock ticker and the clock-mark index's migrations."""
+
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field
+
+from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
-from contracts.topics import APPLICATIONS, OUTCOMES, TASK_RESULTS, tasks_topic
+from contracts.topics import APPLICATIONS, OUTCOMES, SUPERVISION, TASK_RESULTS, tasks_topic
+from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
 from runtime.settings import ServiceSettings
+from services.router.entrypoints.ticker import ticker
 from services.router.handlers import handle_with
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class RouterSettings(ServiceSettings):
     http_port: int = 8002
+    clock_tick_seconds: float = Field(
+        30.0, gt=0, description="How often the ticker looks for clock marks due (80 %, 100 %)."
+    )
 
 
-def build(settings: RouterSettings | None = None) -> Service:
+def build(settings: RouterSettings | None = None, *, schema: str = "router") -> Service:
+    """`schema` names the service's schema and consumer groups (tests use one of their own)."""
+    settings = settings or RouterSettings()
     catalog = load_catalog()  # an invalid catalog stops the service here, naming the field
+    calendar = load_calendar()  # so does an invalid calendar
+    clock = clock_from(settings.clock_file)
     return Service(
-        "router",
-        settings or RouterSettings(),
-        consumers=[Consumer("process", [APPLICATIONS, TASK_RESULTS], handle_with(catalog))],
-        publishes_to=[OUTCOMES, *(tasks_topic(d) for d in DEPARTMENTS)],
+        schema,
+        settings,
+        consumers=[
+            Consumer("process", [APPLICATIONS, TASK_RESULTS], handle_with(catalog, calendar, clock))
+        ],
+        publishes_to=[OUTCOMES, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
+        migrations=[MIGRATIONS],
+        background=[ticker(catalog.matters, calendar, clock, settings.clock_tick_seconds)],
     )

@@ -1,67 +1,146 @@
-"""Router handlers: read the application's process from the log, record, decide, append."""
+"""Router handlers: read the application's process from the log, bring its clocks up to now,
+record, decide, append, and keep the clock-mark index in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from uuid import UUID
+
 import structlog
 
-from contracts.catalog import Catalog, UnknownMatter
+from contracts.calendar import WorkingCalendar
+from contracts.catalog import Catalog, Matter, UnknownMatter
 from contracts.envelope import Envelope, Event
 from contracts.events import ApplicationSubmitted
 from contracts.registry import decode
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from eventlog.store import Connection, RecordedEvent, StreamAppend, append_streams, read_stream
+from runtime.clock import Clock
+from services.router.adapters import clock_marks
+from services.router.domain.deadlines import Timing
+from services.router.domain.deficiency import deficiency_problem
+from services.router.domain.events import ClockUnavailable
 from services.router.domain.planning import advance, record, started
-from services.router.domain.process import mutate, replay, start
+from services.router.domain.process import Process, after, mutate, replay, start
+from services.router.domain.supervision import next_mark, overdue
 
 SERVICE = "router"
-HANDLED = frozenset({"ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn"})
+HANDLED = frozenset(
+    {
+        "ApplicationSubmitted", "SupplementSubmitted", "ApplicationWithdrawn",
+        "MaterialsHandedIn", "FollowUpOpened", "FollowUpClosed",
+    }
+)  # fmt: skip
 
 log = structlog.get_logger()
 
 
-def process_stream(envelope: Envelope) -> str:
-    return f"process-{envelope.application_id}"
+def process_stream(application_id: UUID) -> str:
+    return f"process-{application_id}"
 
 
-def handle_with(catalog: Catalog) -> Handler:
+def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Handler:
     matters = dict(catalog.matters)
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         if envelope.event_type not in HANDLED | TASK_RESULT_TYPES:
             return
-        stream = process_stream(envelope)
-        history = [decode(r.envelope) for r in await uow.read(stream)]
-        app_id = str(envelope.application_id)
+        stream = process_stream(envelope.application_id)
+        records = await uow.read(stream)
+        timing = Timing(calendar, clock.now())
         if envelope.event_type == ApplicationSubmitted.event_type:
-            if history:
+            if records:
                 return
-            submitted = decode(envelope)
-            assert isinstance(submitted, ApplicationSubmitted)
-            try:
-                matter = catalog.matter(submitted.matter)
-            except UnknownMatter as exc:
-                raise Unprocessable(str(exc)) from exc
-            first = started(submitted)
-            decided: list[Event] = [first, *advance(start(app_id, first, matter), matter)]
-        elif not history:
+            caught_up, decided = [], _opening(envelope, catalog, timing)
+        elif not records:
             log.warning("no process for this application; ignored", event_type=envelope.event_type)
             return
         else:
-            process = replay(app_id, history, matters)
+            process = _replay(records, matters)
+            matter = matters[process.matter]
+            caught_up = overdue(process, matter, timing)
+            process = after(process, caught_up)
             fact = record(process, envelope)
+            decided = (
+                [] if fact is None else [fact, *advance(mutate(process, fact), matter, timing)]
+            )
             if fact is None:
                 log.info("changes nothing; ignored", event_type=envelope.event_type)
-                return
-            decided = [fact, *advance(mutate(process, fact), matters[process.matter])]
-        await uow.append(
-            stream,
-            len(history),
-            [
-                Envelope.new(
-                    e, application_id=envelope.application_id, producer=SERVICE, causation=envelope
-                )
-                for e in decided
-            ],
-        )
+        new = [
+            *_envelopes(caught_up, records[-1].envelope if records else envelope, timing),
+            *_envelopes(decided, envelope, timing),
+        ]
+        await _append(uow.conn, stream, records, new, matters)
 
     return handle
+
+
+def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event]:
+    submitted = decode(envelope)
+    assert isinstance(submitted, ApplicationSubmitted)
+    try:
+        matter = catalog.matter(submitted.matter)
+    except UnknownMatter as exc:
+        raise Unprocessable(str(exc)) from exc
+    problem = deficiency_problem(submitted, matter)
+    if problem:
+        raise Unprocessable(problem)
+    first = started(submitted, envelope.occurred_at)
+    return [first, *advance(start(str(envelope.application_id), first, matter), matter, timing)]
+
+
+async def tick(conn: Connection, stream: str, matters: Mapping[str, Matter], timing: Timing) -> int:
+    """Record the clock marks due in one process (and what follows, e.g. a lapse); returns
+    how many events were appended. Raises ConcurrencyConflict when another writer appended
+    first: then it recorded what was due, or the next look will."""
+    async with conn.transaction():
+        records = await read_stream(conn, stream)
+        if not records:
+            return 0
+        process = _replay(records, matters)
+        decided = overdue(process, matters[process.matter], timing)
+        await _append(
+            conn, stream, records, _envelopes(decided, records[-1].envelope, timing), matters
+        )
+        return len(decided)
+
+
+async def _append(
+    conn: Connection,
+    stream: str,
+    records: Sequence[RecordedEvent],
+    new: list[Envelope],
+    matters: Mapping[str, Matter],
+) -> None:
+    if new:
+        await append_streams(conn, [StreamAppend(stream, len(records), new)])
+    history = [*(r.envelope for r in records), *new]
+    if not history:
+        return
+    final = replay(str(history[0].application_id), [decode(e) for e in history], dict(matters))
+    await clock_marks.write(conn, stream, history[0].application_id, next_mark(final), len(history))
+    for event in (decode(e) for e in new):
+        if isinstance(event, ClockUnavailable):
+            log.error(
+                "TIME LIMIT NOT KEPT: the calendar cannot count it; extend the calendar file",
+                application_id=str(history[0].application_id),
+                clock=event.clock, clock_id=event.clock_id, limit=event.limit,
+                reason=event.reason,
+            )  # fmt: skip
+
+
+def _replay(records: Sequence[RecordedEvent], matters: Mapping[str, Matter]) -> Process:
+    application_id = str(records[0].envelope.application_id)
+    return replay(application_id, [decode(r.envelope) for r in records], dict(matters))
+
+
+def _envelopes(events: list[Event], cause: Envelope, timing: Timing) -> list[Envelope]:
+    """The events as the router records them: caused by `cause`, in its correlation, and
+    stamped with the injected clock's time (the time every decision was made at)."""
+    return [
+        Envelope.new(
+            e, application_id=cause.application_id, producer=SERVICE, causation=cause
+        ).model_copy(update={"occurred_at": timing.now})
+        for e in events
+    ]

@@ -4,11 +4,14 @@ through `record`/`advance`/`mutate` exactly as the handler does."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from uuid6 import uuid7
 
+from contracts.calendar import load_calendar
 from contracts.catalog import EXAMPLES_DIR, load_catalog
 from contracts.envelope import Envelope, Event
 from contracts.events import (
@@ -26,27 +29,42 @@ from contracts.events import (
     SupplementRequested,
     SupplementSubmitted,
 )
+from services.router.domain.deadlines import Timing
 from services.router.domain.planning import advance, record, started
 from services.router.domain.process import Process, mutate, start
+from services.router.domain.supervision import overdue
 
 CATALOG = load_catalog()
+CALENDAR = load_calendar()
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class Flow:
     """One application of a matter, driven through the router's pure functions."""
 
-    def __init__(self, matter: str = "business-startup", materials: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        matter: str = "business-startup",
+        materials: tuple[str, ...] = (),
+        now: datetime = MONDAY,
+        **extra: Any,
+    ) -> None:
         example = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text())
         self.application_id = uuid7()
         self.matter = CATALOG.matter(matter)
+        self.now = now  # the injected clock: a test moves it
         submitted = ApplicationSubmitted(
             matter=matter, channel="web", client="web-portal", receipt_number="YC1",
             applicant=example["applicant"], form=example["form"], materials=materials,
-            delivery=Delivery(channel="email", address="chen@example.cn"),
+            delivery=Delivery(channel="email", address="chen@example.cn"), **extra,
         )  # fmt: skip
-        first = started(submitted)
+        first = started(submitted, self.now)
         self.process: Process = start(str(self.application_id), first, self.matter)
-        self.decided = self._apply([first, *advance(self.process, self.matter)])
+        self.decided = self._apply([first, *advance(self.process, self.matter, self.timing)])
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(CALENDAR, self.now)
 
     def _apply(self, events: list[Event]) -> list[Event]:
         for event in events:
@@ -54,12 +72,21 @@ class Flow:
         return events
 
     def receive(self, event: Event) -> list[Event]:
-        envelope = Envelope.new(event, application_id=self.application_id, producer="test")
+        """As the handler does: the clocks brought up to now, then the fact recorded."""
+        envelope = Envelope.new(
+            event, application_id=self.application_id, producer="test"
+        ).model_copy(update={"occurred_at": self.now})
+        caught_up = self.tick(self.now)
         fact = record(self.process, envelope)
         if fact is None:
-            return []
+            return caught_up
         self.process = mutate(self.process, fact)
-        return [fact, *self._apply(advance(self.process, self.matter))]
+        return [*caught_up, fact, *self._apply(advance(self.process, self.matter, self.timing))]
+
+    def tick(self, now: datetime) -> list[Event]:
+        """As the ticker does at `now`."""
+        self.now = now
+        return self._apply(overdue(self.process, self.matter, self.timing))
 
     def key(self, subtask: str) -> str:
         key = self.process.subtasks[subtask].filing_key
@@ -228,3 +255,32 @@ def test_every_matter_reaches_an_approved_outcome_stage_by_stage(matter: str) ->
         outcomes += of(OutcomeDecided, decided)
     assert [o.decision for o in outcomes] == ["approved"]
     assert set(outcomes[0].outputs) == {s.code for s in flow.matter.subtasks}
+
+
+def test_a_withdrawal_compensates_the_two_departments_still_working_and_ends_once() -> None:
+    flow = Flow()
+    flow.complete("amr-licence", **LICENCE)
+    flow.complete("psb-seal", seal_filing_number="1")
+    flow.complete("tax-invoice", tax_registration_number=LICENCE["credit_code"], invoice_quota="1")
+    hrss, hpf = flow.key("hrss-social-insurance"), flow.key("hpf-provident-fund")
+    decided = flow.receive(ApplicationWithdrawn(reason="不再需要"))
+    cancels = of(SubtaskCancelled, decided)
+    assert {(c.department, c.filing_key) for c in cancels} == {("hrss", hrss), ("hpf", hpf)}
+    assert {c.reason for c in cancels} == {"申请人撤回申请"}
+    assert of(OutcomeDecided, decided) == []  # not before both departments have answered
+    late = SubtaskCompleted(
+        subtask="hrss-social-insurance", department="hrss", filing_key=hrss, outputs={"x": 1}
+    )
+    assert flow.receive(late) == []  # done too late: compensation is under way
+    confirmed = FilingCancelled(
+        subtask="hrss-social-insurance", department="hrss", filing_key=hrss, confirmed=True
+    )
+    assert of(OutcomeDecided, flow.receive(confirmed)) == []
+    unconfirmed = FilingCancelled(
+        subtask="hpf-provident-fund", department="hpf", filing_key=hpf, confirmed=False
+    )
+    (outcome,) = of(OutcomeDecided, flow.receive(unconfirmed))
+    assert outcome.decision == "withdrawn"
+    assert set(outcome.outputs) == {"amr-licence", "psb-seal", "tax-invoice"}
+    assert flow.receive(confirmed) == [] and flow.receive(unconfirmed) == []
+    assert flow.receive(ApplicationWithdrawn(reason="again")) == []

@@ -16,6 +16,7 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from eventlog.store import Connection
+from services.intake.adapters.visits import add_brought, record_visit
 
 
 def _json(value: Any) -> str:
@@ -26,11 +27,16 @@ async def submitted(conn: Connection, envelope: Envelope, event: Event) -> None:
     assert isinstance(event, ApplicationSubmitted)
     await conn.execute(
         "UPDATE applications SET matter = $2, client_id = $3, channel = $4,"
-        " receipt_number = $5, applicant_name = $6, submitted_at = $7"
+        " receipt_number = $5, applicant_name = $6, submitted_at = $7, collection = $8,"
+        " deferred_materials = $9, materials_promised_by = $10"
         " WHERE application_id = $1 AND submitted_at IS NULL",
         envelope.application_id, event.matter, event.client, event.channel,
         event.receipt_number, str(event.applicant.get("name", "")), envelope.occurred_at,
+        event.collection, list(event.deferred_materials), event.materials_promised_by,
     )  # fmt: skip
+    await add_brought(conn, envelope, event.materials)
+    if event.in_person:
+        await record_visit(conn, envelope, "submission")
 
 
 async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -41,6 +47,9 @@ async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> No
         " WHERE application_id = $1",
         envelope.application_id, event.notice_id,
     )  # fmt: skip
+    await add_brought(conn, envelope, event.materials)
+    if event.in_person:
+        await record_visit(conn, envelope, "supplement")
 
 
 async def withdrawn(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -57,9 +66,10 @@ async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> N
     requests = [r.model_dump(mode="json") for r in event.requests]
     await conn.execute(
         "UPDATE applications SET notice_id = $2, notice_requests = $3::jsonb,"
-        " notice_issued_at = $4 WHERE application_id = $1"
+        " notice_issued_at = $4, notice_due_at = $5 WHERE application_id = $1"
         " AND (notice_issued_at IS NULL OR (notice_issued_at, notice_id) < ($4, $2))",
         envelope.application_id, event.notice_id, _json(requests), envelope.occurred_at,
+        event.due_at,
     )  # fmt: skip
 
 

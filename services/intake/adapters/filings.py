@@ -2,13 +2,15 @@
 
 The state columns (status, outputs, reason) move together, and only to an event newer by
 (occurred_at, rank, event_id): an older event never overwrites a newer status, whatever
-order events arrive in. The department's receipt is the newest one any event carried.
+order events arrive in. The department's receipt is the newest one any event carried; the
+deadline is the dispatch's, the completion time the first completion's (for statistics).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -27,6 +29,7 @@ class FilingChange:
     legacy_receipt: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    due_at: datetime | None = None
 
 
 _NEWER = "(EXCLUDED.status_at, EXCLUDED.status_rank, EXCLUDED.status_event)"
@@ -40,10 +43,11 @@ _UPSERT = f"""
     INSERT INTO filings AS f (
         application_id, subtask, filing_key, department, title, dispatched_at, status,
         status_at, status_rank, status_event, legacy_receipt, receipt_at, outputs, reason,
-        updated_at
+        updated_at, due_at, completed_at
     ) VALUES (
         $1, $2, $3, $4, $5, CASE WHEN $6 THEN $8::timestamptz END, $7, $8, $9, $10, $11,
-        CASE WHEN $11::text IS NOT NULL THEN $8::timestamptz END, $12::jsonb, $13, $8
+        CASE WHEN $11::text IS NOT NULL THEN $8::timestamptz END, $12::jsonb, $13, $8, $14,
+        CASE WHEN $7 = 'completed' THEN $8::timestamptz END
     )
     ON CONFLICT (application_id, subtask, filing_key) DO UPDATE SET
         title = CASE WHEN {_NEWER_DISPATCH} THEN COALESCE(EXCLUDED.title, f.title)
@@ -58,7 +62,9 @@ _UPSERT = f"""
         legacy_receipt = CASE WHEN {_NEWER_RECEIPT} THEN EXCLUDED.legacy_receipt
                          ELSE f.legacy_receipt END,
         receipt_at = CASE WHEN {_NEWER_RECEIPT} THEN EXCLUDED.receipt_at ELSE f.receipt_at END,
-        updated_at = GREATEST(f.updated_at, EXCLUDED.updated_at)
+        updated_at = GREATEST(f.updated_at, EXCLUDED.updated_at),
+        due_at = COALESCE(EXCLUDED.due_at, f.due_at),
+        completed_at = LEAST(f.completed_at, EXCLUDED.completed_at)
 """
 
 
@@ -78,12 +84,13 @@ async def record_filing(conn: Connection, envelope: Envelope, change: FilingChan
         change.legacy_receipt,
         json.dumps(change.outputs, ensure_ascii=False, sort_keys=True),
         change.reason,
+        change.due_at,
     )
 
 
 CURRENT_FILINGS = """
     SELECT DISTINCT ON (subtask) subtask, department, title, status, legacy_receipt, outputs,
-           reason, updated_at, dispatched_at
+           reason, updated_at, dispatched_at, due_at
     FROM filings WHERE application_id = $1 AND dispatched_at IS NOT NULL
     ORDER BY subtask, dispatched_at DESC, filing_key DESC
 """

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope, Event
 from contracts.registry import UnknownEventType, decode
 from eventlog.store import Connection
-from services.intake.adapters import facts
+from services.intake.adapters import aftercare, facts
 from services.intake.adapters.filings import record_filing
 from services.intake.adapters.results import filing_change
 from services.intake.domain.progress import derive_status, pending_notice
@@ -39,6 +39,14 @@ _BY_TYPE: dict[str, _Apply] = {
     "OutcomeDecided": facts.decided,
     "NoticeDelivered": facts.noticed,
     "NoticeDeliveryFailed": facts.noticed,
+    "MaterialsHandedIn": aftercare.handed_in,
+    "ResultHeld": aftercare.held,
+    "ResultCollected": aftercare.collected,
+    "ApplicationEvaluated": aftercare.evaluated,
+    "FollowUpOpened": aftercare.follow_up_opened,
+    "FollowUpClosed": aftercare.follow_up_closed,
+    "TimeLimitWarned": aftercare.clock_alert,
+    "TimeLimitExceeded": aftercare.clock_alert,
     **dict.fromkeys(
         ["SubtaskDispatched", "SubtaskCancelled", "SubtaskAccepted", "SubtaskCompleted",
          "SubtaskRejected", "SupplementRequested", "SubtaskFailed", "FilingCancelled"],
@@ -82,7 +90,7 @@ async def apply(conn: Connection, envelope: Envelope) -> bool:
 async def _derive_status(conn: Connection, envelope: Envelope) -> None:
     row = await conn.fetchrow(
         "SELECT outcome->>'decision' AS decision, withdrawn_at IS NOT NULL AS withdrawn,"
-        " notice_id, answered_notices, EXISTS (SELECT 1 FROM filings f"
+        " held_at IS NOT NULL AS held, notice_id, answered_notices, EXISTS (SELECT 1 FROM filings f"
         " WHERE f.application_id = a.application_id AND f.dispatched_at IS NOT NULL)"
         " AS dispatched FROM applications a WHERE application_id = $1",
         envelope.application_id,
@@ -95,6 +103,7 @@ async def _derive_status(conn: Connection, envelope: Envelope) -> None:
         notice_pending=pending_notice(row["notice_id"], row["answered_notices"], closed=closed)
         is not None,
         dispatched=row["dispatched"],
+        held=row["held"],
     )
     await conn.execute(
         "UPDATE applications SET status = $2, updated_at = GREATEST(updated_at, $3)"

@@ -1,4 +1,4 @@
-"""Reading the read model: one application in full, pages of them, and the row a command locks."""
+"""Reading the read model: one application in full, and the row a command locks."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from eventlog.store import Connection
+from services.intake.adapters.details import aftercare_of
 from services.intake.adapters.filings import CURRENT_FILINGS
+from services.intake.domain.aftercare import owed
 from services.intake.domain.callers import Caller
 from services.intake.domain.progress import CLOSED, pending_notice
 from services.intake.domain.views import (
-    ApplicationPage,
     ApplicationSummary,
     ApplicationView,
     NoticeView,
@@ -26,7 +27,8 @@ from services.intake.domain.views import (
     TimelineEntry,
 )
 
-_SUMMARY = (
+_CLOCK_FIELDS = ("started_at", "promised_due_at", "statutory_due_at", "working_days", "on_time")
+SUMMARY_COLUMNS = (
     "application_id, matter, receipt_number, status, channel, client_id AS client,"
     " applicant_name, submitted_at, updated_at"
 )
@@ -39,13 +41,21 @@ class ApplicationState:
     matter: str
     status: str
     pending_notice: str | None
+    decision: str | None = None
+    collection: str = "electronic"
+    owed: tuple[str, ...] = ()
+    evaluated: bool = False
+    collected: bool = False
 
 
 async def lock_application(
     conn: Connection, caller: Caller, application_id: UUID
 ) -> ApplicationState | None:
     row = await conn.fetchrow(
-        "SELECT matter, status, client_id, notice_id, answered_notices FROM applications"
+        "SELECT matter, status, client_id, notice_id, answered_notices,"
+        " outcome->>'decision' AS decision, collection, deferred_materials,"
+        " handed_in_materials, evaluated_at IS NOT NULL AS evaluated,"
+        " collected_at IS NOT NULL AS collected FROM applications"
         " WHERE application_id = $1 AND submitted_at IS NOT NULL FOR UPDATE",
         application_id,
     )
@@ -53,7 +63,11 @@ async def lock_application(
         return None
     closed = row["status"] in CLOSED
     pending = pending_notice(row["notice_id"], row["answered_notices"], closed=closed)
-    return ApplicationState(row["matter"], row["status"], pending)
+    still_owed = owed(row["deferred_materials"], row["handed_in_materials"], closed=closed)
+    return ApplicationState(
+        row["matter"], row["status"], pending, row["decision"],
+        row["collection"] or "electronic", tuple(still_owed), row["evaluated"], row["collected"],
+    )  # fmt: skip
 
 
 async def application_view(
@@ -65,8 +79,8 @@ async def application_view(
     """The whole picture, or None when the caller may not see it; `order_of(matter)` is the
     catalog's order of the matter's sub-tasks."""
     row = await db.fetchrow(
-        f"SELECT {_SUMMARY}, notice_id, notice_requests, notice_issued_at, answered_notices,"
-        " outcome, outcome_at FROM applications"
+        f"SELECT {SUMMARY_COLUMNS}, notice_id, notice_requests, notice_issued_at, notice_due_at,"
+        " answered_notices, outcome, outcome_at FROM applications"
         " WHERE application_id = $1 AND submitted_at IS NOT NULL",
         application_id,
     )
@@ -92,64 +106,18 @@ async def application_view(
         application_id,
     )
     return ApplicationView(
-        **_summary(row).model_dump(),
+        **summary_of(row).model_dump(),
         subtasks=subtasks,
         outputs=outputs,
         supplement=_supplement(row),
         outcome=_outcome(outcome, row["outcome_at"]),
         notices=[NoticeView(**dict(n)) for n in notices],
+        **(await aftercare_of(db, application_id)),
         timeline=[TimelineEntry(**dict(t)) for t in timeline],
     )
 
 
-async def list_applications(
-    db: asyncpg.Pool | Connection,
-    caller: Caller,
-    *,
-    matter: str | None,
-    status: str | None,
-    submitted_from: datetime | None,
-    submitted_to: datetime | None,
-    to_inclusive: bool,
-    limit: int,
-    offset: int,
-) -> ApplicationPage:
-    where = ["submitted_at IS NOT NULL"]
-    args: list[Any] = []
-
-    def condition(sql: str, value: Any) -> None:
-        args.append(value)
-        where.append(sql.replace("?", f"${len(args)}"))
-
-    if not caller.sees_all:
-        condition("client_id = ?", caller.client_id)
-    if matter is not None:
-        condition("matter = ?", matter)
-    if status is not None:
-        condition("status = ?", status)
-    if submitted_from is not None:
-        condition("submitted_at >= ?", submitted_from)
-    if submitted_to is not None:
-        condition("submitted_at <= ?" if to_inclusive else "submitted_at < ?", submitted_to)
-    clause = " AND ".join(where)
-    total = await db.fetchval(f"SELECT count(*) FROM applications WHERE {clause}", *args)
-    rows = await db.fetch(
-        f"SELECT {_SUMMARY} FROM applications WHERE {clause}"
-        f" ORDER BY submitted_at DESC, application_id DESC"
-        f" LIMIT {int(limit)} OFFSET {int(offset)}",
-        *args,
-    )
-    more = offset + len(rows) < total
-    return ApplicationPage(
-        items=[_summary(r) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=offset + len(rows) if more else None,
-    )
-
-
-def _summary(row: asyncpg.Record) -> ApplicationSummary:
+def summary_of(row: asyncpg.Record) -> ApplicationSummary:
     return ApplicationSummary(**{k: row[k] for k in ApplicationSummary.model_fields})
 
 
@@ -164,7 +132,10 @@ def _supplement(row: asyncpg.Record) -> PendingSupplement | None:
         return None
     requests = json.loads(row["notice_requests"])
     return PendingSupplement(
-        notice_id=pending, requests=requests, issued_at=row["notice_issued_at"]
+        notice_id=pending,
+        requests=requests,
+        issued_at=row["notice_issued_at"],
+        due_at=row["notice_due_at"],
     )
 
 
@@ -176,4 +147,5 @@ def _outcome(outcome: dict[str, Any] | None, decided_at: datetime | None) -> Out
         decided_at=decided_at,
         certificates=outcome["certificates"],
         reasons=outcome["reasons"],
+        **{k: outcome.get(k) for k in _CLOCK_FIELDS},
     )

@@ -21,7 +21,9 @@ from services.intake.adapters.projection import UnreadableEvent, apply
 
 log = structlog.get_logger()
 
-READ_MODEL_TABLES = ("applications", "filings", "timeline", "notices")
+READ_MODEL_TABLES = (
+    "applications", "filings", "timeline", "notices", "visits", "clock_alerts", "follow_ups",
+)  # fmt: skip
 _COLUMNS = (
     "position, stream_id, version, event_id, event_type, schema_version, occurred_at,"
     " application_id, correlation_id, causation_id, traceparent, producer, payload, prev_hash,"

@@ -21,7 +21,7 @@ def filing_change(event: Event) -> FilingChange:
         case SubtaskDispatched():
             return FilingChange(
                 event.subtask, event.department, event.filing_key, "dispatched",
-                title=event.title, dispatched=True,
+                title=event.title, dispatched=True, due_at=event.due_at,
             )  # fmt: skip
         case SubtaskCancelled():
             return FilingChange(

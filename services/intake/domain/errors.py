@@ -80,3 +80,58 @@ class MatterNotFound(Refusal):
         super().__init__(
             f"没有这个事项 / no matter {code!r}", {"code": code, "valid_codes": valid_codes}
         )
+
+
+class KindNotAllowed(Refusal):
+    """The API key is valid, but a client of its kind may not do this (403)."""
+
+    code = "forbidden"
+
+    def __init__(self, kind: str, allowed: Sequence[str], doing: str) -> None:
+        super().__init__(
+            f"{kind} 类客户端不能{doing} / a {kind} client may not do this; only"
+            f" {', '.join(allowed)} keys may",
+            {"kind": kind, "allowed_kinds": list(allowed)},
+        )
+
+
+class NothingOwed(Refusal):
+    code = "nothing_owed"
+
+    def __init__(self) -> None:
+        super().__init__("没有待补交的容缺材料 / no deferred materials are owed", {"owed": []})
+
+
+class NotDecided(Refusal):
+    code = "not_decided"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"尚未办结 / the application has no outcome yet (status {status})", {"status": status}
+        )
+
+
+class NotCollectable(Refusal):
+    code = "not_collectable"
+
+    def __init__(self, decision: str | None, collection: str) -> None:
+        super().__init__(
+            "没有需要领取或寄递的纸质结果 / no paper result to collect: decision"
+            f" {decision or 'none yet'}, collection {collection}",
+            {"decision": decision, "collection": collection},
+        )
+
+
+class AlreadyDone(Refusal):
+    """Done once per application (collection, evaluation) or per case (closing a follow-up)."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details)
+        self.code = code
+
+
+class FollowUpNotFound(Refusal):
+    code = "not_found"
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"没有这个回访工单 / no follow-up {case_id!r}", {"case_id": case_id})

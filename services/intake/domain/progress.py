@@ -8,10 +8,17 @@ time, the event id breaks the last tie. The order events arrive in therefore nev
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 ApplicationStatus = Literal[
-    "submitted", "in_progress", "supplement_requested", "approved", "rejected", "withdrawn"
+    "submitted",
+    "in_progress",
+    "supplement_requested",
+    "result_held",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "lapsed",
 ]
 SubtaskStatus = Literal[
     "dispatched",
@@ -23,7 +30,7 @@ SubtaskStatus = Literal[
     "cancelled",
 ]
 APPLICATION_STATUSES: tuple[str, ...] = get_args(ApplicationStatus)
-CLOSED: frozenset[str] = frozenset({"approved", "rejected", "withdrawn"})
+CLOSED: frozenset[str] = frozenset({"approved", "rejected", "withdrawn", "lapsed"})
 
 RANK: dict[SubtaskStatus, int] = {
     "dispatched": 0,
@@ -44,14 +51,20 @@ def pending_notice(notice_id: str | None, answered: Collection[str], *, closed: 
 
 
 def derive_status(
-    *, decision: str | None, withdrawn: bool, notice_pending: bool, dispatched: bool
+    *,
+    decision: str | None,
+    withdrawn: bool,
+    notice_pending: bool,
+    dispatched: bool,
+    held: bool = False,
 ) -> ApplicationStatus:
-    if decision == "approved":
-        return "approved"
-    if decision == "rejected":
-        return "rejected"
+    """`held`: every department is done, the one result waits for deferred materials."""
+    if decision in ("approved", "rejected", "lapsed"):
+        return cast(ApplicationStatus, decision)
     if decision == "withdrawn" or withdrawn:
         return "withdrawn"
+    if held:
+        return "result_held"
     if notice_pending:
         return "supplement_requested"
     return "in_progress" if dispatched else "submitted"

@@ -1,4 +1,5 @@
-"""What front-end clients send: the submission, a supplement, a withdrawal.
+"""What front-end clients send: the submission, a supplement, a withdrawal, a hand-in of
+deferred materials, a collection of the result, an evaluation, a follow-up's response.
 
 Identifiers are checked here, so a refusal names the field and the rule
 (`applicant.id_number`, `cn-resident-id`)."""
@@ -7,12 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+)
 from pydantic import field_validator as _field_validator
 from pydantic_core import PydanticCustomError
 
@@ -103,6 +111,20 @@ class Submission(_Request):
         description="Codes of the materials handed in (source `applicant` in the guide).",
     )
     delivery: DeliveryRequest
+    collection: Literal["electronic", "pickup", "express"] = Field(
+        default="electronic",
+        description="How the paper result reaches the applicant: pickup at a hall is a visit.",
+    )
+    deferred_materials: list[MaterialCode] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Non-key applicant materials accepted as missing (容缺), brought later.",
+    )
+    materials_promised_by: date | None = Field(
+        default=None,
+        description="Required iff deferred_materials: a future date within the calendar.",
+        examples=["2026-12-04"],
+    )
 
 
 class SupplementAnswer(_Request):
@@ -113,6 +135,25 @@ class SupplementAnswer(_Request):
 
 class Withdrawal(_Request):
     reason: str = Field(min_length=1, max_length=500, examples=["不再需要办理"])
+
+
+class MaterialsHandIn(_Request):
+    materials: list[MaterialCode] = Field(
+        min_length=1, max_length=100, description="Deferred materials now handed in."
+    )
+
+
+class CollectionRequest(_Request):
+    method: Literal["pickup", "express"] = Field(description="pickup at the hall: a visit")
+
+
+class EvaluationRequest(_Request):
+    rating: StrictInt = Field(ge=1, le=5, description="1 (very bad) to 5 (very good)")
+    comment: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class FollowUpResponse(_Request):
+    response: str = Field(min_length=1, max_length=2000, description="What was done about it.")
 
 
 def receipt_number(application_id: UUID, at: datetime) -> str:

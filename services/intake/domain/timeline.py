@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from contracts.envelope import Event
 from contracts.events import (
+    ApplicationEvaluated,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     FilingCancelled,
+    FollowUpClosed,
+    FollowUpOpened,
+    MaterialsHandedIn,
     NoticeDelivered,
     NoticeDeliveryFailed,
     OutcomeDecided,
+    ResultCollected,
+    ResultHeld,
     SubtaskAccepted,
     SubtaskCancelled,
     SubtaskCompleted,
@@ -19,18 +25,35 @@ from contracts.events import (
     SupplementNoticeIssued,
     SupplementRequested,
     SupplementSubmitted,
+    TimeLimitExceeded,
+    TimeLimitWarned,
 )
 
-_DECISIONS = {"approved": "准予办理", "rejected": "不予办理", "withdrawn": "已撤回"}
+_DECISIONS = {
+    "approved": "准予办理",
+    "rejected": "不予办理",
+    "withdrawn": "已撤回",
+    "lapsed": "逾期未补正，终止办理",
+}
 _NOTICES = {
     "result": "办理结果",
     "rejection": "不予办理",
     "supplement": "补正",
     "withdrawal": "撤回",
+    "lapse": "终止办理",
+    "held": "暂缓出件",
+    "reminder": "容缺补交提醒",
+    "supervision": "电子监察",
 }
+_VISIT = {True: "（现场）", False: ""}
 
 
 def summary(event: Event) -> str:
+    """The line for `event`; events of issue 4 have theirs in `_later`."""
+    return _first(event) or _later(event) or event.event_type
+
+
+def _first(event: Event) -> str | None:
     match event:
         case ApplicationSubmitted():
             return (
@@ -80,12 +103,42 @@ def summary(event: Event) -> str:
             return f"办结：{_DECISIONS[event.decision]} / decided: {event.decision}"
         case NoticeDelivered():
             return (
-                f"{_NOTICES[event.notice]}通知已送达（{event.channel}） /"
+                f"{_NOTICES.get(event.notice, event.notice)}通知已送达（{event.channel}） /"
                 f" {event.notice} notice delivered by {event.channel}"
             )
         case NoticeDeliveryFailed():
             return (
-                f"{_NOTICES[event.notice]}通知发送失败（{event.channel}） /"
+                f"{_NOTICES.get(event.notice, event.notice)}通知发送失败（{event.channel}） /"
                 f" {event.notice} notice failed by {event.channel}: {event.error}"
             )
-    return event.event_type
+    return None
+
+
+def _later(event: Event) -> str | None:
+    match event:
+        case MaterialsHandedIn():
+            codes = ", ".join(event.materials)
+            return f"补交容缺材料{_VISIT[event.in_person]}：{codes} / deferred materials handed in"
+        case ResultHeld():
+            codes = ", ".join(event.missing)
+            return f"各部门已办结，待补交 {codes} 后出件 / result held until {codes} arrive"
+        case ResultCollected():
+            how = "现场领取 / picked up" if event.method == "pickup" else "已寄递 / sent by express"
+            return f"办理结果{how}"
+        case ApplicationEvaluated():
+            return f"申请人评价：{event.rating} 星 / rated {event.rating} of 5"
+        case FollowUpOpened():
+            return f"差评回访工单 {event.case_id} 已立案 / follow-up {event.case_id} opened"
+        case FollowUpClosed():
+            return f"差评整改已答复（{event.clerk}） / follow-up {event.case_id} closed"
+        case TimeLimitWarned():
+            return (
+                f"时限预警：{event.clock} {event.clock_id}（{event.limit}） /"
+                f" 80 % of the {event.limit} limit used, due {event.due_at:%Y-%m-%d %H:%M}"
+            )
+        case TimeLimitExceeded():
+            return (
+                f"已超期：{event.clock} {event.clock_id}（{event.limit}） /"
+                f" {event.limit} limit exceeded, was due {event.due_at:%Y-%m-%d %H:%M}"
+            )
+    return None

@@ -9,6 +9,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import Certificate, Reason, SupplementRequest
+from services.intake.domain.aftercare import (
+    ClockView,
+    CollectionView,
+    DeferredView,
+    EvaluationView,
+    FollowUpView,
+    HeldView,
+)
 from services.intake.domain.progress import ApplicationStatus, SubtaskStatus
 
 
@@ -74,19 +82,26 @@ class SubtaskView(_View):
     outputs: dict[str, Any]
     reason: str | None
     updated_at: datetime
+    due_at: datetime | None = Field(description="The department's deadline (working days).")
 
 
 class PendingSupplement(_View):
     notice_id: str
     requests: list[SupplementRequest]
     issued_at: datetime
+    due_at: datetime | None = Field(description="Unanswered by then, the application lapses.")
 
 
 class OutcomeView(_View):
-    decision: str
+    decision: str = Field(description="approved | rejected | withdrawn | lapsed")
     decided_at: datetime
     certificates: list[Certificate]
     reasons: list[Reason]
+    started_at: datetime | None = Field(description="When the application's clock started.")
+    promised_due_at: datetime | None
+    statutory_due_at: datetime | None
+    working_days: float | None = Field(description="Start to decision, pauses excluded.")
+    on_time: bool | None = Field(description="Decided by promised_due_at.")
 
 
 class NoticeView(_View):
@@ -125,6 +140,14 @@ class ApplicationView(ApplicationSummary):
     supplement: PendingSupplement | None = Field(description="The notice awaiting an answer.")
     outcome: OutcomeView | None
     notices: list[NoticeView]
+    visits: int = Field(description="In-person visits so far (跑一次): counter, pickup.")
+    collection: str = Field(description="electronic | pickup | express")
+    collected: CollectionView | None
+    deferred: DeferredView | None = Field(description="Deficiency acceptance (容缺), if any.")
+    held: HeldView | None = Field(description="The one result waits for deferred materials.")
+    clocks: list[ClockView] = Field(description="Warnings and overdues per clock (电子监察).")
+    evaluation: EvaluationView | None
+    follow_ups: list[FollowUpView]
     timeline: list[TimelineEntry]
 
 

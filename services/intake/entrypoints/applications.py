@@ -1,4 +1,5 @@
-"""Applications: submit, see, list, supplement, withdraw. A client sees only its own."""
+"""Applications: submit, see, list, supplement, withdraw, hand in deferred materials,
+collect the result, evaluate. A client sees only its own; a clerk all."""
 
 from __future__ import annotations
 
@@ -8,13 +9,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from contracts.catalog import Catalog, UnknownMatter
+from contracts.catalog import UnknownMatter
 from services.intake import handlers
-from services.intake.adapters.queries import application_view, list_applications
+from services.intake.adapters.listing import list_applications
+from services.intake.adapters.queries import application_view
 from services.intake.domain.errors import ApplicationNotFound
 from services.intake.domain.periods import period_end, period_start
 from services.intake.domain.progress import ApplicationStatus
-from services.intake.domain.requests import Submission, SupplementAnswer, Withdrawal
+from services.intake.domain.requests import (
+    CollectionRequest,
+    EvaluationRequest,
+    MaterialsHandIn,
+    Submission,
+    SupplementAnswer,
+    Withdrawal,
+)
 from services.intake.domain.views import (
     ApplicationPage,
     ApplicationView,
@@ -31,7 +40,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def application_routes(catalog: Catalog) -> APIRouter:
+def application_routes(rules: handlers.Rules) -> APIRouter:
     router = APIRouter(
         prefix="/v1/applications",
         tags=["applications"],
@@ -42,7 +51,7 @@ def application_routes(catalog: Catalog) -> APIRouter:
 
     def order_of(matter: str) -> list[str]:
         try:
-            return [s.code for s in catalog.matter(matter).subtasks]
+            return [s.code for s in rules.catalog.matter(matter).subtasks]
         except UnknownMatter:
             return []
 
@@ -55,7 +64,7 @@ def application_routes(catalog: Catalog) -> APIRouter:
         pool: Pool,
         response: Response,
     ) -> SubmissionAccepted:
-        accepted = await handlers.submit(pool, catalog, caller, key, body, body_sha256)
+        accepted = await handlers.submit(pool, rules, caller, key, body, body_sha256)
         response.headers["Location"] = accepted.status_url
         return accepted
 
@@ -92,13 +101,33 @@ def application_routes(catalog: Catalog) -> APIRouter:
     async def supplement(
         application_id: UUID, body: SupplementAnswer, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.supplement(pool, catalog, caller, application_id, body)
+        return await handlers.supplement(pool, rules, caller, application_id, body)
 
     @router.post("/{application_id}/withdraw", status_code=202, summary="Withdraw it")
     async def withdraw(
         application_id: UUID, body: Withdrawal, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.withdraw(pool, caller, application_id, body)
+        return await handlers.withdraw(pool, rules, caller, application_id, body)
+
+    @router.post("/{application_id}/materials", status_code=202, summary="Hand in deferred ones")
+    async def materials(
+        application_id: UUID, body: MaterialsHandIn, caller: CurrentCaller, pool: Pool
+    ) -> RequestAccepted:
+        return await handlers.hand_in(pool, rules, caller, application_id, body)
+
+    @router.post(
+        "/{application_id}/collection", status_code=202, summary="Result picked up or sent"
+    )
+    async def collection(
+        application_id: UUID, body: CollectionRequest, caller: CurrentCaller, pool: Pool
+    ) -> RequestAccepted:
+        return await handlers.collect(pool, rules, caller, application_id, body)
+
+    @router.post("/{application_id}/evaluation", status_code=202, summary="Rate it, once")
+    async def evaluation(
+        application_id: UUID, body: EvaluationRequest, caller: CurrentCaller, pool: Pool
+    ) -> RequestAccepted:
+        return await handlers.evaluate(pool, rules, caller, application_id, body)
 
     return router
 

@@ -9,11 +9,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.intake.domain.errors import (
+    AlreadyDone,
     ApplicationClosed,
     ApplicationNotFound,
+    FollowUpNotFound,
     IdempotencyKeyReused,
     InvalidApplication,
+    KindNotAllowed,
     MatterNotFound,
+    NotCollectable,
+    NotDecided,
+    NothingOwed,
     NoticeNotPending,
     Refusal,
 )
@@ -49,12 +55,19 @@ _STATUS: dict[type[Refusal], int] = {
     IdempotencyKeyReused: 409,
     NoticeNotPending: 409,
     ApplicationClosed: 409,
+    KindNotAllowed: 403,
+    FollowUpNotFound: 404,
+    NothingOwed: 409,
+    NotDecided: 409,
+    NotCollectable: 409,
+    AlreadyDone: 409,
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
     for status, what in {
         400: "Malformed JSON, a missing header or a bad query parameter",
         401: "No valid API key",
+        403: "A client of this kind may not do this (e.g. only clerks see statistics)",
         404: "Not found, or not yours",
         409: "Conflicts with what happened before",
         413: "Body too large",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.envelope import Event
-from contracts.events import Delivery
+from contracts.events import ClockKind, Delivery
 from contracts.registry import register
+
+Limit = Literal["promised", "statutory", "own"]
 
 
 @register
@@ -20,6 +23,10 @@ class ProcessStarted(Event):
     delivery: Delivery
     form: dict[str, Any]
     materials: tuple[str, ...] = ()
+    # issue 4; absent in logs written before it, whose processes keep no clocks
+    submitted_at: AwareDatetime | None = None
+    deferred_materials: tuple[str, ...] = ()
+    materials_promised_by: date | None = None
 
 
 @register
@@ -36,3 +43,93 @@ class SupplementAccepted(Event):
 class WithdrawalRecorded(Event):
     event_type = "router.WithdrawalRecorded"
     reason: str
+
+
+@register
+class ClockStarted(Event):
+    """One time limit the router keeps: its marks at 80 % (`warn_at`) and 100 % (`due_at`)."""
+
+    event_type = "router.ClockStarted"
+    clock: ClockKind
+    clock_id: str
+    limit: Limit
+    department: str | None = None
+    limit_days: int = Field(ge=1)
+    started_at: AwareDatetime
+    warn_at: AwareDatetime
+    due_at: AwareDatetime
+
+
+@register
+class ClockUnavailable(Event):
+    """A limit the calendar cannot count (a date beyond its range): that clock is not kept."""
+
+    event_type = "router.ClockUnavailable"
+    clock: ClockKind
+    clock_id: str
+    limit: Limit
+    reason: str
+
+
+@register
+class ClocksPaused(Event):
+    """A supplement notice went out: the application's and sub-tasks' clocks stop counting at
+    `paused_from`, the end of the notice's day (that day still counts)."""
+
+    event_type = "router.ClocksPaused"
+    notice_id: str
+    at: AwareDatetime
+    paused_from: AwareDatetime
+
+
+class MarksMoved(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clock: ClockKind
+    clock_id: str
+    limit: Limit
+    warn_at: AwareDatetime
+    due_at: AwareDatetime
+
+
+@register
+class ClocksResumed(Event):
+    """The supplement was accepted: the clocks count again from `resumed_from`, and every mark
+    after `paused_from` moved on by `paused_days` working days (docs/time-limits.md)."""
+
+    event_type = "router.ClocksResumed"
+    notice_id: str
+    at: AwareDatetime
+    resumed_from: AwareDatetime
+    paused_days: int = Field(ge=0)
+    moved: tuple[MarksMoved, ...] = ()
+
+
+@register
+class SupplementLapsed(Event):
+    """The pending notice was not answered by its due time: the application ends as lapsed."""
+
+    event_type = "router.SupplementLapsed"
+    notice_id: str
+
+
+@register
+class MaterialsRecorded(Event):
+    """Materials handed in after the submission, e.g. those accepted as deficient (容缺)."""
+
+    event_type = "router.MaterialsRecorded"
+    materials: tuple[str, ...] = Field(min_length=1)
+
+
+@register
+class FollowUpTracked(Event):
+    event_type = "router.FollowUpTracked"
+    case_id: str
+    opened_at: AwareDatetime
+    time_limit_days: int = Field(ge=1)
+
+
+@register
+class FollowUpEnded(Event):
+    event_type = "router.FollowUpEnded"
+    case_id: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from contracts.catalog import Matter
@@ -13,6 +13,7 @@ from contracts.events import (
     FilingCancelled,
     MissingMaterial,
     OutcomeDecided,
+    ResultHeld,
     ResultRecorded,
     SubtaskAccepted,
     SubtaskCancelled,
@@ -24,7 +25,14 @@ from contracts.events import (
     SupplementRequested,
 )
 from contracts.registry import decode
-from services.router.domain.events import ProcessStarted, SupplementAccepted, WithdrawalRecorded
+from services.router.domain.clocks import CLOCK_EVENTS, Clocks
+from services.router.domain.events import (
+    MaterialsRecorded,
+    ProcessStarted,
+    SupplementAccepted,
+    SupplementLapsed,
+    WithdrawalRecorded,
+)
 
 Status = Literal[
     "waiting",
@@ -38,6 +46,11 @@ Status = Literal[
     "cancelled",
 ]
 IN_FLIGHT: frozenset[Status] = frozenset({"dispatched", "accepted", "cancelling"})
+# A sub-task's clock runs from its first dispatch until it reaches one of these.
+SETTLED: frozenset[Status] = frozenset(
+    {"completed", "rejected", "failed", "cancelling", "cancelled"}
+)
+Ending = Literal["rejected", "withdrawn", "lapsed"]
 
 
 @dataclass(frozen=True)
@@ -66,11 +79,20 @@ class Process:
     subtasks: dict[str, SubtaskState]
     notices_issued: int = 0
     pending_notice: str | None = None
-    ending: Literal["rejected", "withdrawn"] | None = None
+    ending: Ending | None = None
     decided: bool = False
+    submitted_at: datetime | None = None
+    deferred: frozenset[str] = frozenset()  # accepted as deficient (容缺), owed until handed in
+    promised_by: date | None = None
+    held: bool = False
+    clocks: Clocks = field(default_factory=Clocks)
 
     def in_flight(self) -> list[SubtaskState]:
         return [s for s in self.subtasks.values() if s.status in IN_FLIGHT]
+
+    @property
+    def owed(self) -> frozenset[str]:
+        return self.deferred - self.materials
 
     def with_subtask(self, code: str, **changes: Any) -> Process:
         return replace(
@@ -88,6 +110,9 @@ def start(application_id: str, started: ProcessStarted, matter: Matter) -> Proce
         form=started.form,
         materials=frozenset(started.materials),
         subtasks={s.code: SubtaskState(s.code, s.department) for s in matter.subtasks},
+        submitted_at=started.submitted_at,
+        deferred=frozenset(started.deferred_materials),
+        promised_by=started.materials_promised_by,
     )
 
 
@@ -120,8 +145,16 @@ def mutate(process: Process, event: Event) -> Process:
             return process
         case WithdrawalRecorded():
             return replace(process, ending=process.ending or "withdrawn")
+        case SupplementLapsed():
+            return replace(process, ending=process.ending or "lapsed")
+        case MaterialsRecorded():
+            return replace(process, materials=process.materials | set(event.materials))
+        case ResultHeld():
+            return replace(process, held=True)
         case OutcomeDecided():
             return replace(process, decided=True)
+        case _ if isinstance(event, CLOCK_EVENTS):
+            return replace(process, clocks=process.clocks.apply(event))
     return process
 
 
@@ -167,5 +200,11 @@ def replay(application_id: str, events: list[Event], matter_of: dict[str, Matter
     assert isinstance(first, ProcessStarted), f"process log starts with {first.event_type}"
     process = start(application_id, first, matter_of[first.matter])
     for event in events[1:]:
+        process = mutate(process, event)
+    return process
+
+
+def after(process: Process, events: list[Event]) -> Process:
+    for event in events:
         process = mutate(process, event)
     return process

@@ -1,0 +1,70 @@
+"""好差评: one rating per application after its outcome; a low one opens a follow-up case
+that a clerk closes with a response. The case's clock is kept by the router."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Event
+from contracts.events import ApplicationEvaluated, FollowUpClosed, FollowUpOpened
+from services.intake.adapters.follow_ups import find_case
+from services.intake.domain.aftercare import LOW_RATINGS, follow_up_case
+from services.intake.domain.callers import Caller
+from services.intake.domain.errors import AlreadyDone, FollowUpNotFound, KindNotAllowed, NotDecided
+from services.intake.domain.requests import EvaluationRequest, FollowUpResponse
+from services.intake.domain.views import RequestAccepted
+from services.intake.handlers.journal import Rules, locked, record, status_url
+
+
+async def evaluate(
+    pool: asyncpg.Pool,
+    rules: Rules,
+    caller: Caller,
+    application_id: UUID,
+    evaluation: EvaluationRequest,
+) -> RequestAccepted:
+    async with pool.acquire() as conn, conn.transaction():
+        state = await locked(conn, caller, application_id)
+        if state.decision is None:
+            raise NotDecided(state.status)
+        if state.evaluated:
+            raise AlreadyDone("already_evaluated", "该申请已评价 / already evaluated")
+        events: list[Event] = [
+            ApplicationEvaluated(rating=evaluation.rating, comment=evaluation.comment)
+        ]
+        if evaluation.rating in LOW_RATINGS:
+            days = rules.catalog.matter(state.matter).follow_up_days
+            events.append(
+                FollowUpOpened(
+                    case_id=follow_up_case(application_id),
+                    rating=evaluation.rating,
+                    comment=evaluation.comment,
+                    time_limit_days=days,
+                )
+            )
+        await record(conn, rules.clock, application_id, *events)
+    return RequestAccepted(application_id=application_id, status_url=status_url(application_id))
+
+
+async def close_follow_up(
+    pool: asyncpg.Pool, rules: Rules, caller: Caller, case_id: str, answer: FollowUpResponse
+) -> RequestAccepted:
+    if not caller.sees_all:
+        raise KindNotAllowed(caller.kind, ("clerk",), "处理回访工单")
+    async with pool.acquire() as conn, conn.transaction():
+        case = await find_case(conn, case_id)
+        if case is None:
+            raise FollowUpNotFound(case_id)
+        # Under the application's lock (as every command), so two closes see each other.
+        await locked(conn, caller, case.application_id)
+        case = await find_case(conn, case_id)
+        if case is None or case.closed:
+            raise AlreadyDone("follow_up_closed", "回访工单已办结 / the follow-up is closed",
+                              {"case_id": case_id})  # fmt: skip
+        closed = FollowUpClosed(case_id=case_id, response=answer.response, clerk=caller.client_id)
+        await record(conn, rules.clock, case.application_id, closed)
+    return RequestAccepted(
+        application_id=case.application_id, status_url=status_url(case.application_id)
+    )
