@@ -30,7 +30,7 @@ from onewindow.webhook import WebhookReceiver
 from services.intake.adapters.api_keys import issue_api_key
 from services.intake.domain.stats_report import StatsReport, as_text
 
-FINAL = frozenset({"approved", "rejected", "withdrawn"})
+FINAL = frozenset({"approved", "rejected", "withdrawn", "lapsed"})
 PLAN: tuple[tuple[str, str], ...] = (
     ("business-startup", "webhook"),
     ("housing-transfer", "email"),
