@@ -31,6 +31,7 @@ from services.intake.adapters.api_keys import issue_api_key
 from services.intake.domain.stats_report import StatsReport, as_text
 
 FINAL = frozenset({"approved", "rejected", "withdrawn", "lapsed"})
+OUTCOME_NOTICES = frozenset({"result", "rejection", "withdrawal", "lapse"})
 PLAN: tuple[tuple[str, str], ...] = (
     ("business-startup", "webhook"),
     ("housing-transfer", "email"),
@@ -103,7 +104,7 @@ class Tracked:
     @property
     def delivered(self) -> bool:
         return any(
-            n["status"] == "delivered" and n["notice"] != "supplement"
+            n["status"] == "delivered" and n["notice"] in OUTCOME_NOTICES
             for n in self.state.get("notices", [])
         )
 
@@ -181,7 +182,7 @@ def _progress(tracked: list[Tracked]) -> Table:
 def _result(item: Tracked) -> Group:
     state, lines = item.state, []
     outcome = state.get("outcome") or {}
-    delivered = [n for n in state.get("notices", []) if n["notice"] != "supplement"]
+    delivered = [n for n in state.get("notices", []) if n["notice"] in OUTCOME_NOTICES]
     lines.append(
         Text(
             f"\n{state.get('matter_name', item.matter)}  {state.get('receipt_number')}  "

@@ -1,4 +1,5 @@
-"""The notifier's composition root: the inbox consumer of outcomes and the delivery workers."""
+"""The notifier's composition root: the inbox consumers (outcomes, supervision, the
+applications projection) and the delivery workers."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from typing import Any
 
 import httpx
 
-from contracts.topics import NOTIFICATIONS, OUTCOMES
+from contracts.catalog import Catalog, load_catalog
+from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, SUPERVISION
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
+from services.notifier.adapters.contacts_file import load_contacts
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.webhook import WebhookSender
+from services.notifier.application_handlers import application_handlers
+from services.notifier.clock_handlers import clock_handlers
 from services.notifier.delivery import DeliveryWorker, RetryPolicy
+from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.delivery import Sender
-from services.notifier.handlers import HANDLERS
+from services.notifier.handlers import outcome_handlers
 from services.notifier.settings import NotifierSettings
 
-__all__ = ["MIGRATIONS", "NotifierSettings", "build"]
+__all__ = ["MIGRATIONS", "NotifierSettings", "build", "consumers", "watchers"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -65,12 +71,29 @@ def delivery_workers(
     return deliver
 
 
+def watchers(settings: NotifierSettings) -> Watchers:
+    """Raises ContactsError naming the file and field when the contacts file is unusable."""
+    return Watchers(settings.supervision(), load_contacts(settings.department_contacts_file))
+
+
+def consumers(watching: Watchers, catalog: Catalog) -> list[Consumer]:
+    """Three groups, each at its own pace: a clock event may come before the submission
+    it names is seen, and the reminder then waits for it (clock_handlers)."""
+    return [
+        Consumer("delivery", [OUTCOMES], by_event_type(outcome_handlers(catalog))),
+        Consumer("supervision", [SUPERVISION], by_event_type(clock_handlers(watching, catalog))),
+        Consumer("applications", [APPLICATIONS], by_event_type(application_handlers(catalog))),
+    ]
+
+
 def build(settings: NotifierSettings | None = None) -> Service:
+    """Raises pydantic's ValidationError for bad settings, ContactsError or CatalogError for
+    unusable data files: the service does not start."""
     settings = settings or NotifierSettings()
     return Service(
         "notifier",
         settings,
-        consumers=[Consumer("delivery", [OUTCOMES], by_event_type(HANDLERS))],
+        consumers=consumers(watchers(settings), load_catalog()),
         publishes_to=[NOTIFICATIONS],
         migrations=[MIGRATIONS],
         background=[delivery_workers(settings)],

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from runtime.settings import ServiceSettings
+from services.notifier.domain.contacts import Recipient
+from services.notifier.domain.recipients import address_problem
+
+HERE = Path(__file__).parent
 
 
 class NotifierSettings(ServiceSettings):
@@ -28,6 +34,54 @@ class NotifierSettings(ServiceSettings):
     delivery_rescan_seconds: float = Field(
         30.0, gt=0, description="How often pending notices are looked for without a wake-up."
     )
+
+    supervision_email: str | None = Field(
+        "dzjc@supervision.example.cn",
+        description="电子监察 mailbox for time-limit warnings and overdues (dev: SMTP stand-in).",
+    )
+    supervision_webhook_url: str | None = Field(
+        None, description="电子监察 webhook for the same notices; set either or both."
+    )
+    department_contacts_file: Path = Field(
+        HERE / "department-contacts.yaml",
+        description="Department code → e-mail or webhook URL of its contact for supervision.",
+    )
+
+    @field_validator("supervision_email", "supervision_webhook_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("supervision_email")
+    @classmethod
+    def _an_email(cls, value: str | None) -> str | None:
+        if value is not None and (problem := address_problem("email", value.strip())):
+            raise ValueError(problem)
+        return value.strip() if value else None
+
+    @field_validator("supervision_webhook_url")
+    @classmethod
+    def _a_webhook(cls, value: str | None) -> str | None:
+        if value is not None and (problem := address_problem("webhook", value.strip())):
+            raise ValueError(problem)
+        return value.strip() if value else None
+
+    @model_validator(mode="after")
+    def _supervised(self) -> NotifierSettings:
+        if not (self.supervision_email or self.supervision_webhook_url):
+            raise ValueError(
+                "no supervision channel (电子监察): set ONEWINDOW_SUPERVISION_EMAIL and/or "
+                "ONEWINDOW_SUPERVISION_WEBHOOK_URL"
+            )
+        return self
+
+    def supervision(self) -> tuple[Recipient, ...]:
+        email = self.supervision_email
+        url = self.supervision_webhook_url
+        return (
+            *([Recipient("supervision-email", "email", email)] if email else []),
+            *([Recipient("supervision-webhook", "webhook", url)] if url else []),
+        )
 
     @field_validator("webhook_secret", "sms_api_key")
     @classmethod

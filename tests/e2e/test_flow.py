@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from contracts.catalog import load_catalog
-from onewindow.demo import Applicant, application_body
+from onewindow.demo import OUTCOME_NOTICES, Applicant, application_body
 from onewindow.stack import Stack
 from onewindow.webhook import WebhookReceiver
 from tests.e2e.conftest import eventually
@@ -35,7 +35,7 @@ async def settled(applicant: Applicant, application_id: str, timeout: float = 60
     async def done() -> dict[str, Any] | None:
         last.update(await applicant.application(application_id))
         decided = last["status"] in ("approved", "rejected", "withdrawn")
-        noticed = any(n["notice"] != "supplement" for n in last["notices"])
+        noticed = any(n["notice"] in OUTCOME_NOTICES for n in last["notices"])
         return last if decided and noticed else None
 
     try:

@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 from uuid6 import uuid7
 
+from contracts.catalog import load_catalog
 from contracts.envelope import Envelope
 from eventlog.inbox import Inbox
 from eventlog.migrate import migrate_async
@@ -29,11 +30,12 @@ from eventlog.store import EventStore
 from onewindow.embedded import free_port
 from runtime.consumer import by_event_type
 from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers
-from services.notifier.handlers import HANDLERS
+from services.notifier.handlers import outcome_handlers
 from services.notifier.settings import NotifierSettings
 from tests.conftest import Stack
 from tests.unit.test_notifier_result import CERTIFICATES, outcome, supplement
 
+HANDLERS = outcome_handlers(load_catalog())
 SECRET = b"notifier-integration-secret"
 API_KEY = "sms-integration-key"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.events import SupplementNoticeIssued
-from services.notifier.domain.notices import outcome_notice, supplement_notice
+from contracts.events import ResultHeld, SupplementNoticeIssued
+from services.notifier.domain.notices import held_notice, outcome_notice, supplement_notice
 from services.notifier.domain.templates import SIGNATURE, SMS_MAX_CHARS, materials_by_department
 from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome, supplement
 
@@ -85,3 +85,48 @@ def test_a_long_sms_is_cut_to_the_limit() -> None:
     ).text
     assert len(text) == SMS_MAX_CHARS and text.endswith("…")
     assert text.startswith(SIGNATURE)
+
+
+def test_a_lapse_says_the_application_ended_for_want_of_a_supplement() -> None:
+    prepared = outcome_notice(APPLICATION, outcome("lapsed"), DECIDED)
+    assert (prepared.kind, prepared.notice_key) == ("lapse", "outcome")
+    assert prepared.subject == (
+        "【一网通办】企业开办已终止办理（逾期未补正）（受理编号：YW20250304000123）"
+    )
+    assert "因未在补正期限内提交补正材料，已终止办理。如仍需办理，请重新提交申请。" in prepared.text
+    assert prepared.document["kind"] == "lapse" and prepared.result_hash
+    sms = outcome_notice(APPLICATION, outcome("lapsed", **{"delivery": MOBILE}), DECIDED).text
+    assert sms.startswith(SIGNATURE + "陈明您好") and "因逾期未补正已终止办理" in sms
+
+
+def held(**fields: object) -> ResultHeld:
+    return ResultHeld.model_validate(
+        {
+            "matter": "business-startup",
+            "matter_name": "企业开办",
+            "receipt_number": "YW20250304000123",
+            "applicant_name": "陈明",
+            "delivery": {"channel": "email", "address": "chen@example.cn"},
+            "missing": ["premises-proof"],
+            "promised_by": "2025-03-10",
+            **fields,
+        }
+    )
+
+
+def test_a_held_result_lists_the_owed_materials_and_the_promised_date() -> None:
+    prepared = held_notice(APPLICATION, held(), ["住所（经营场所）使用证明"], DECIDED)
+    assert (prepared.kind, prepared.notice_key) == ("held", "held")
+    assert prepared.subject == (
+        "【一网通办】企业开办各部门已办结，待补交材料后出件（受理编号：YW20250304000123）"
+    )
+    assert "各部门均已办结。" in prepared.text
+    assert "办理结果暂缓统一出件：\n\n1. 住所（经营场所）使用证明\n\n请于2025年3月10日前补交。" in (
+        prepared.text
+    )
+    assert prepared.document["missing"] == [
+        {"code": "premises-proof", "name": "住所（经营场所）使用证明"}
+    ]
+    assert prepared.document["promised_by"] == "2025-03-10"
+    sms = held_notice(APPLICATION, held(delivery=MOBILE), ["住所使用证明"], DECIDED).text
+    assert "待补交住所使用证明后统一出件，请于2025年3月10日前补交。" in sms

@@ -3,6 +3,7 @@ second send after a crash can be recognised as the same message."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
@@ -13,11 +14,15 @@ from services.notifier.domain.webhook import DELIVERY_HEADER
 
 # Header lines up to RFC 5322's hard limit: a folded Message-ID reads back with a leading space.
 _POLICY = default.clone(max_line_length=998)
+# What a Message-ID's left part may hold (RFC 5322 dot-atom); a clock notice's key has ':'.
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
 
 
 def message_id(delivery_id: str, sender: str) -> str:
+    """`<delivery id@sender's domain>`, a character a Message-ID cannot hold made '.'; the
+    header X-OneWindow-Delivery carries the delivery id as it is."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "onewindow.invalid"
-    return f"<{delivery_id}@{domain}>"
+    return f"<{_NOT_ATEXT.sub('.', delivery_id)}@{domain}>"
 
 
 def compose_email(prepared: NoticePrepared, delivery_id: str, sender: str) -> EmailMessage:

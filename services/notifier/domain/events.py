@@ -26,3 +26,14 @@ class NoticePrepared(Event):
     text: str = Field(min_length=1, description="Plain-text body; the SMS text for sms.")
     document: dict[str, Any] = Field(description="The structured notice (the one result).")
     result_hash: str | None = Field(default=None, description="sha256 of `document`.")
+
+
+@register
+class ReminderWaiting(Event):
+    """A reminder for the applicant of an application whose submission the notifier has not
+    seen yet (topics are consumed at different speeds), so it has no address to send to.
+    Kept in the stream `waiting-<application_id>`; seeing ApplicationSubmitted prepares it."""
+
+    event_type = "NotifierReminderWaiting"
+    notice_key: str = Field(min_length=1)
+    clock_event: dict[str, Any] = Field(description="The TimeLimitWarned payload, whole.")

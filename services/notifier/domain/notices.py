@@ -1,17 +1,21 @@
-"""From an outcome or a supplement notice to the one notice prepared for the applicant."""
+"""From an outcome, a supplement notice or a held result to the one notice prepared for
+the applicant."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from contracts.events import OutcomeDecided, SupplementNoticeIssued
+from contracts.events import Delivery, OutcomeDecided, ResultHeld, SupplementNoticeIssued
 from services.notifier.domain.canonical import sha256_hex, utc_timestamp
 from services.notifier.domain.events import NoticePrepared
+from services.notifier.domain.reminder_templates import render_held
 from services.notifier.domain.result import assemble_result, department_name
 from services.notifier.domain.templates import (
+    About,
     Rendered,
+    render_lapse,
     render_rejection,
     render_result,
     render_supplement,
@@ -19,6 +23,18 @@ from services.notifier.domain.templates import (
 )
 
 OUTCOME_KEY = "outcome"
+HELD_KEY = "held"
+_KIND = {"rejected": "rejection", "withdrawn": "withdrawal", "lapsed": "lapse"}
+_RENDER = {"rejection": render_rejection, "withdrawal": render_withdrawal, "lapse": render_lapse}
+
+
+class Addressed(About, Protocol):
+    """An application as a notice to its applicant needs it."""
+
+    @property
+    def matter(self) -> str: ...
+    @property
+    def delivery(self) -> Delivery: ...
 
 
 def notice_stream(application_id: UUID, notice_key: str) -> str:
@@ -26,9 +42,7 @@ def notice_stream(application_id: UUID, notice_key: str) -> str:
     return f"notice-{application_id}-{notice_key}"
 
 
-def _heading(
-    kind: str, application_id: UUID, o: OutcomeDecided | SupplementNoticeIssued
-) -> dict[str, Any]:
+def heading(kind: str, application_id: UUID, o: Addressed) -> dict[str, Any]:
     return {
         "kind": kind,
         "application_id": str(application_id),
@@ -39,10 +53,10 @@ def _heading(
     }
 
 
-def _prepared(
+def prepared_for(
     kind: str,
     key: str,
-    o: OutcomeDecided | SupplementNoticeIssued,
+    o: Addressed,
     rendered: Rendered,
     document: dict[str, Any],
     result_hash: str | None,
@@ -67,11 +81,11 @@ def outcome_notice(
     if outcome.decision == "approved":
         result = assemble_result(application_id, outcome, decided_at)
         document = result.document()
-        return _prepared(
+        return prepared_for(
             "result", OUTCOME_KEY, outcome, render_result(result), document, result.result_hash
         )
-    kind = "rejection" if outcome.decision == "rejected" else "withdrawal"
-    document = {**_heading(kind, application_id, outcome), "decided_at": utc_timestamp(decided_at)}
+    kind = _KIND[outcome.decision]
+    document = {**heading(kind, application_id, outcome), "decided_at": utc_timestamp(decided_at)}
     if kind == "rejection":
         document["reasons"] = [
             {
@@ -82,15 +96,13 @@ def outcome_notice(
             }
             for r in outcome.reasons
         ]
-        rendered = render_rejection(outcome)
-    else:
-        rendered = render_withdrawal(outcome)
-    return _prepared(kind, OUTCOME_KEY, outcome, rendered, document, sha256_hex(document))
+    rendered = _RENDER[kind](outcome)
+    return prepared_for(kind, OUTCOME_KEY, outcome, rendered, document, sha256_hex(document))
 
 
 def supplement_notice(application_id: UUID, issued: SupplementNoticeIssued) -> NoticePrepared:
     document = {
-        **_heading("supplement", application_id, issued),
+        **heading("supplement", application_id, issued),
         "notice_id": issued.notice_id,
         "requests": [
             {
@@ -103,4 +115,18 @@ def supplement_notice(application_id: UUID, issued: SupplementNoticeIssued) -> N
         ],
     }
     rendered = render_supplement(issued)
-    return _prepared("supplement", issued.notice_id, issued, rendered, document, None)
+    return prepared_for("supplement", issued.notice_id, issued, rendered, document, None)
+
+
+def held_notice(
+    application_id: UUID, held: ResultHeld, owed: list[str], held_at: datetime
+) -> NoticePrepared:
+    """`owed`: the Chinese names of `held.missing`, in its order."""
+    document = {
+        **heading("held", application_id, held),
+        "held_at": utc_timestamp(held_at),
+        "missing": [{"code": c, "name": n} for c, n in zip(held.missing, owed, strict=True)],
+        "promised_by": held.promised_by.isoformat(),
+    }
+    rendered = render_held(held, owed, held.promised_by)
+    return prepared_for("held", HELD_KEY, held, rendered, document, None)

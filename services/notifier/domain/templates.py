@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from contracts.events import MissingMaterial, OutcomeDecided, SupplementNoticeIssued
 from services.notifier.domain.result import IssuedCertificate, OneResult, department_name
@@ -15,13 +16,13 @@ SIGNATURE = "【一网通办】"
 SMS_MAX_CHARS = 300
 BEIJING = timezone(timedelta(hours=8), "CST")
 _NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
-_GREETING = "{name}，您好：\n\n"
-_FOOTER = (
+GREETING = "{name}，您好：\n\n"
+FOOTER = (
     "\n\n本通知由系统自动发送，请勿直接回复。"
     "如有疑问，请凭受理编号咨询办事大厅或拨打 12345。\n一网通办"
 )
-_ABOUT = "您申请的“{matter}”（受理编号：{receipt}）"
-_SMS_ABOUT = SIGNATURE + "{name}您好，您申请的{matter}（受理编号{receipt}）"
+ABOUT = "您申请的“{matter}”（受理编号：{receipt}）"
+SMS_ABOUT = SIGNATURE + "{name}您好，您申请的{matter}（受理编号{receipt}）"
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,26 @@ class Rendered:
     sms: str
 
 
-def _fill(template: str, o: OutcomeDecided | SupplementNoticeIssued) -> str:
+class About(Protocol):
+    """What every notice to the applicant names: them, the matter and the receipt."""
+
+    @property
+    def applicant_name(self) -> str: ...
+    @property
+    def matter_name(self) -> str: ...
+    @property
+    def receipt_number(self) -> str: ...
+
+
+def fill(template: str, o: About) -> str:
     return template.format(name=o.applicant_name, matter=o.matter_name, receipt=o.receipt_number)
 
 
-def _subject(o: OutcomeDecided | SupplementNoticeIssued, what: str) -> str:
+def subject_for(o: About, what: str) -> str:
     return f"{SIGNATURE}{o.matter_name}{what}（受理编号：{o.receipt_number}）"
 
 
-def _sms(text: str) -> str:
+def sms_text(text: str) -> str:
     return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 1] + "…"
 
 
@@ -69,32 +81,39 @@ def render_result(result: OneResult) -> Rendered:
         else "本次办理无需核发证照。"
     )
     body = (
-        _fill(_GREETING + _ABOUT + "已全部办结，办理结果统一送达如下。\n\n", o)
+        fill(GREETING + ABOUT + "已全部办结，办理结果统一送达如下。\n\n", o)
         + issued
         + f"\n\n办件结果摘要（SHA-256）：{result.result_hash}\n"
         + "每份证照的验证码是其登记信息的 SHA-256 摘要，可在“一网通办”平台核验真伪。"
-        + _FOOTER
+        + FOOTER
     )
     titles = "、".join(f"《{c.certificate.title}》" for c in result.certificates)
     got = f"，共核发证照{len(lines)}份：{titles}" if lines else ""
-    sms = _fill(_SMS_ABOUT + "已办结" + got + "。详情请登录一网通办查询。", o)
-    return Rendered(_subject(o, "已办结"), body, _sms(sms))
+    sms = fill(SMS_ABOUT + "已办结" + got + "。详情请登录一网通办查询。", o)
+    return Rendered(subject_for(o, "已办结"), body, sms_text(sms))
 
 
 def render_rejection(o: OutcomeDecided) -> Rendered:
     reasons = [f"{department_name(r.department)}：{r.reason}" for r in o.reasons]
     listed = "\n".join(f"{i}. {r}" for i, r in enumerate(reasons, start=1))
-    body = _fill(_GREETING + "很遗憾，" + _ABOUT + "未予通过。各部门的意见如下：\n\n", o)
-    body += (listed or "（部门未说明理由）") + _FOOTER
-    sms = _fill(_SMS_ABOUT + "未予通过。", o) + "；".join(reasons) + "。详情请登录一网通办查询。"
-    return Rendered(_subject(o, "未予通过"), body, _sms(sms))
+    body = fill(GREETING + "很遗憾，" + ABOUT + "未予通过。各部门的意见如下：\n\n", o)
+    body += (listed or "（部门未说明理由）") + FOOTER
+    sms = fill(SMS_ABOUT + "未予通过。", o) + "；".join(reasons) + "。详情请登录一网通办查询。"
+    return Rendered(subject_for(o, "未予通过"), body, sms_text(sms))
 
 
 def render_withdrawal(o: OutcomeDecided) -> Rendered:
     said = "已按您的要求撤回，各部门的办理均已终止。如需再次办理，可随时重新申请。"
-    body = _fill(_GREETING + _ABOUT + said, o) + _FOOTER
-    sms = _fill(_SMS_ABOUT + "已撤回，各部门的办理均已终止。", o)
-    return Rendered(_subject(o, "已撤回"), body, _sms(sms))
+    body = fill(GREETING + ABOUT + said, o) + FOOTER
+    sms = fill(SMS_ABOUT + "已撤回，各部门的办理均已终止。", o)
+    return Rendered(subject_for(o, "已撤回"), body, sms_text(sms))
+
+
+def render_lapse(o: OutcomeDecided) -> Rendered:
+    said = "因未在补正期限内提交补正材料，已终止办理。如仍需办理，请重新提交申请。"
+    body = fill(GREETING + "很遗憾，" + ABOUT + said, o) + FOOTER
+    sms = fill(SMS_ABOUT + "因逾期未补正已终止办理。如仍需办理，请重新申请。", o)
+    return Rendered(subject_for(o, "已终止办理（逾期未补正）"), body, sms_text(sms))
 
 
 def materials_by_department(
@@ -121,12 +140,10 @@ def render_supplement(issued: SupplementNoticeIssued) -> Rendered:
         "需补正以下材料。本通知一次性告知全部需补正的内容"
         f"（补正通知编号：{issued.notice_id}），请一并补齐后在“一网通办”提交：\n\n"
     )
-    body = _fill(_GREETING + _ABOUT, issued) + intro + "\n\n".join(sections) + _FOOTER
+    body = fill(GREETING + ABOUT, issued) + intro + "\n\n".join(sections) + FOOTER
     count = sum(len(m) for m in grouped.values())
     needs = "；".join(
         f"{department_name(d)}：{'、'.join(m.name for m in ms)}" for d, ms in grouped.items()
     )
-    sms = (
-        _fill(_SMS_ABOUT, issued) + f"需一次性补正{count}项材料：{needs}。请登录一网通办提交补正。"
-    )
-    return Rendered(_subject(issued, "需一次性补正材料"), body, _sms(sms))
+    sms = fill(SMS_ABOUT, issued) + f"需一次性补正{count}项材料：{needs}。请登录一网通办提交补正。"
+    return Rendered(subject_for(issued, "需一次性补正材料"), body, sms_text(sms))

@@ -1,0 +1,38 @@
+"""Inbox handlers of onewindow.applications: the notifier's projection of each application
+(receipt number, matter, the applicant's delivery, deficient materials still owed), and
+the reminders that were waiting for it."""
+
+from __future__ import annotations
+
+from contracts.catalog import Catalog
+from contracts.envelope import Envelope
+from contracts.events import ApplicationSubmitted, MaterialsHandedIn, TimeLimitWarned
+from eventlog.inbox import Handler, UnitOfWork
+from services.notifier.adapters.applications import hand_in, note_submission
+from services.notifier.clock_handlers import waiting_stream
+from services.notifier.domain.applications import known_application
+from services.notifier.domain.clock_notices import reminder_notice
+from services.notifier.domain.events import ReminderWaiting
+from services.notifier.handlers import decode, prepare
+
+
+def application_handlers(catalog: Catalog) -> dict[str, Handler]:
+    async def on_submitted(envelope: Envelope, uow: UnitOfWork) -> None:
+        known = known_application(decode(envelope, ApplicationSubmitted), catalog)
+        # The upsert waits for a reminder parking concurrently (it holds the row), so the
+        # waiting stream read next holds every reminder that found no submission.
+        await note_submission(uow.conn, envelope.application_id, known, envelope.occurred_at)
+        for recorded in await uow.read(waiting_stream(envelope.application_id)):
+            waiting = ReminderWaiting.model_validate(recorded.envelope.payload)
+            event = TimeLimitWarned.model_validate(waiting.clock_event)
+            notice = reminder_notice(envelope.application_id, event, known, catalog)
+            await prepare(uow, recorded.envelope, notice)
+
+    async def on_handed_in(envelope: Envelope, uow: UnitOfWork) -> None:
+        handed_in = decode(envelope, MaterialsHandedIn)
+        await hand_in(uow.conn, envelope.application_id, handed_in.materials)
+
+    return {
+        ApplicationSubmitted.event_type: on_submitted,
+        MaterialsHandedIn.event_type: on_handed_in,
+    }
