@@ -75,21 +75,27 @@ class Stack:
         return wired
 
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
+        for name in self.processes:
+            self.start_service(name, extra_env)
+
+    def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         (self.root / "run").mkdir(parents=True, exist_ok=True)
-        for name in self.processes:
-            env = {
-                **os.environ,
-                **self.wiring(),
-                "ONEWINDOW_HTTP_PORT": str(self.ports[name]),
-                **(extra_env or {}),
-            }
-            log = (self.root / "logs" / f"{name}.log").open("ab")
-            process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-            (self.root / "run" / f"{name}.pid").write_text(str(process.pid))
+        env = {
+            **os.environ,
+            **self.wiring(),
+            "ONEWINDOW_HTTP_PORT": str(self.ports[name]),
+            **(extra_env or {}),
+        }
+        log = (self.root / "logs" / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        (self.root / "run" / f"{name}.pid").write_text(str(process.pid))
+
+    def stop_service(self, name: str) -> bool:
+        return stop_pidfile(self.root / "run" / f"{name}.pid", timeout=35)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -122,11 +128,7 @@ class Stack:
             return False
 
     def stop_services(self) -> list[str]:
-        return [
-            name
-            for name in self.processes
-            if stop_pidfile(self.root / "run" / f"{name}.pid", timeout=35)
-        ]
+        return [name for name in self.processes if self.stop_service(name)]
 
     def stop(self) -> None:
         self.stop_services()
