@@ -17,7 +17,7 @@ import asyncpg
 import typer
 
 from onewindow.embedded import free_port
-from onewindow.stack import Stack
+from onewindow.stack import Stack, ops_password
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -358,5 +358,6 @@ def _where(stack: Stack) -> str:
         logs = f"{stack.root}/logs/{name}.log"
         lines.append(f"  {name:<12} {stack.url(name)}  (logs: {logs})")
     lines.append(f"  SMTP relay   127.0.0.1:{stack.ports['smtp']}  (stand-in, legacy_sim)")
-    lines.append(f"  API docs     http://127.0.0.1:{stack.ports['intake']}/docs")
+    lines.append(f"  API docs     {stack.url('intake')}/docs")
+    lines.append(f"  ops console  {stack.url('intake')}/ops  (user ops, password {ops_password()})")
     return "\n".join(lines)

@@ -22,6 +22,11 @@ LOCAL_PARTS: dict[str, int] = {**SERVICES, LEGACY_SIM: 8090, "smtp": 8025}
 DATABASE = "onewindow"
 
 
+def ops_password() -> str:
+    """The ops console's password on a local stack: yours if set, else a fixed dev one."""
+    return os.environ.get("ONEWINDOW_OPS_PASSWORD") or "onewindow-ops"
+
+
 def home() -> Path:
     return Path(os.environ.get("ONEWINDOW_HOME", Path.cwd() / ".onewindow")).absolute()
 
@@ -61,6 +66,8 @@ class Stack:
             "ONEWINDOW_DATABASE_URL": self.database_url,
             "ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "ONEWINDOW_ADAPTER_PUBLIC_URL": self.url("dept_adapter"),
+            "ONEWINDOW_ADAPTER_URL": self.url("dept_adapter"),
+            "ONEWINDOW_OPS_PASSWORD": ops_password(),
         }
         if LEGACY_SIM in self.ports:
             wired |= {

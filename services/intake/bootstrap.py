@@ -23,6 +23,7 @@ from services.intake.entrypoints.applications import application_routes
 from services.intake.entrypoints.catalog import catalog_routes
 from services.intake.entrypoints.follow_ups import follow_up_routes
 from services.intake.entrypoints.guard import fallback_routes
+from services.intake.entrypoints.ops import ops_routes
 from services.intake.entrypoints.stats import stats_routes
 from services.intake.handlers import Rules, project
 from services.intake.settings import IntakeSettings
@@ -56,6 +57,6 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
         settings,
         consumers=[Consumer("read-model", READ_MODEL_TOPICS, project)],
         publishes_to=[APPLICATIONS],
-        routers=[*routes, fallback_routes(*routes)],
+        routers=[*routes, fallback_routes(*routes), ops_routes(settings, catalog, rules.clock)],
         migrations=[MIGRATIONS],
     )
