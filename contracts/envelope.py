@@ -3,12 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+from opentelemetry import trace
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from uuid6 import uuid7
+
+
+def _system_time() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: list[Callable[[], datetime]] = [_system_time]
+
+
+def use_clock(now: Callable[[], datetime]) -> None:
+    """Where `Envelope.new` takes `occurred_at` from; a service installs its injected clock
+    once at start (runtime/clock.py), so every event it records agrees with its "now"."""
+    _clock[0] = now
 
 
 class Event(BaseModel):
@@ -51,17 +66,32 @@ class Envelope(BaseModel):
         causation: Envelope | None = None,
         traceparent: str | None = None,
     ) -> Envelope:
-        """Wrap a fresh event; `causation` carries correlation and trace on from the cause."""
+        """Wrap a fresh event; `causation` carries the correlation on from the cause. The
+        traceparent is the one given, else the current span's (the span that handled the
+        cause), else the cause's."""
         return cls(
             event_id=uuid7(),
             event_type=event.event_type,
             schema_version=event.schema_version,
-            occurred_at=datetime.now(UTC),
+            occurred_at=_clock[0](),
             application_id=application_id,
             correlation_id=correlation_id
             or (causation.correlation_id if causation else application_id),
             causation_id=causation.event_id if causation else None,
-            traceparent=traceparent or (causation.traceparent if causation else None),
+            traceparent=traceparent
+            or current_traceparent()
+            or (causation.traceparent if causation else None),
             producer=producer,
             payload=event.model_dump(mode="json"),
         )
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the current OpenTelemetry span, if there is a valid one."""
+    return traceparent_of(trace.get_current_span().get_span_context())
+
+
+def traceparent_of(span: trace.SpanContext) -> str | None:
+    if not span.is_valid:
+        return None
+    return f"00-{span.trace_id:032x}-{span.span_id:016x}-{int(span.trace_flags):02x}"

@@ -23,10 +23,16 @@ log = structlog.get_logger()
 
 
 class UnitOfWork:
-    """What a handler may do inside the inbox transaction: read streams, append events."""
+    """What a handler may do inside the inbox transaction: read streams, append events, and
+    leave actions to run once it committed (e.g. count a metric: once per fact)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.committed_actions: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this transaction committed; never if it rolls back."""
+        self.committed_actions.append(action)
 
     async def read(self, stream_id: str) -> list[RecordedEvent]:
         return await read_stream(self.conn, stream_id)
@@ -95,4 +101,9 @@ class Inbox:
                 except Unprocessable as exc:
                     raise _Poisoned(envelope, str(exc)) from exc
                 fresh += 1
+        for action in uow.committed_actions:
+            try:
+                action()
+            except Exception:  # what is committed stays committed: the batch is done
+                log.exception("an after-commit action failed")
         return fresh

@@ -6,10 +6,17 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from contracts.envelope import Envelope, traceparent_of
 from contracts.kafka import to_kafka
 from contracts.topics import topic_for
 from eventlog.store import RecordedEvent
+
+_W3C = TraceContextTextMapPropagator()
 
 
 class KafkaEventPublisher:
@@ -19,11 +26,44 @@ class KafkaEventPublisher:
     async def publish(self, events: Sequence[RecordedEvent]) -> None:
         # Sends are queued in order and awaited together; aiokafka keeps at most one
         # request in flight per broker, so one application's events keep their order.
-        sends = []
-        for event in events:
-            topic = topic_for(event.envelope)
-            if topic is None:
-                continue
-            key, value, headers = to_kafka(event.envelope)
-            sends.append(await self.producer.send(topic, value, key=key, headers=headers))
-        await asyncio.gather(*sends)
+        sends, spans = [], list[Span]()
+        try:
+            for event in events:
+                topic = topic_for(event.envelope)
+                if topic is None:
+                    continue
+                spans.append(span := _producer_span(topic, event.envelope))
+                # The record carries the producer span's context: consumers become its children.
+                traceparent = traceparent_of(span.get_span_context()) or event.envelope.traceparent
+                traced = event.envelope.model_copy(update={"traceparent": traceparent})
+                key, value, headers = to_kafka(traced)
+                sends.append(await self.producer.send(topic, value, key=key, headers=headers))
+            await asyncio.gather(*sends)
+        except BaseException as exc:
+            for span in spans:
+                span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            for span in spans:
+                span.end()
+
+
+def _producer_span(topic: str, envelope: Envelope) -> Span:
+    """A span per event, a child of the span that recorded it (its traceparent): the
+    relay publishes long after that span ended, so the context is restored here."""
+    parent = (
+        _W3C.extract({"traceparent": envelope.traceparent}) if envelope.traceparent else Context()
+    )
+    return trace.get_tracer("onewindow").start_span(
+        f"publish {topic}",
+        context=parent,
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": topic,
+            "messaging.message.id": str(envelope.event_id),
+            "onewindow.event_type": envelope.event_type,
+            "onewindow.application_id": str(envelope.application_id),
+        },
+    )

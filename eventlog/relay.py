@@ -10,7 +10,7 @@ held by an advisory lock; other replicas wait as standbys.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -34,9 +34,11 @@ class Relay:
         *,
         batch_size: int = 2000,
         idle_poll_seconds: float = 1.0,
+        report_lag: Callable[[int], None] = lambda _: None,
     ) -> None:
         self.pool, self.publisher = pool, publisher
         self.batch_size, self.idle_poll_seconds = batch_size, idle_poll_seconds
+        self.report_lag = report_lag
         self._wake = asyncio.Event()
 
     async def pending(self) -> int:
@@ -57,18 +59,26 @@ class Relay:
 
     async def _publish_batch(self) -> int:
         async with self.pool.acquire() as conn:
-            checkpoint: int = await conn.fetchval("SELECT position FROM relay_checkpoint")
+            ends = await conn.fetchrow(
+                "SELECT position AS checkpoint,"
+                " (SELECT coalesce(max(position), 0) FROM events) AS newest FROM relay_checkpoint"
+            )
+            assert ends is not None, "relay_checkpoint has its one row from the first migration"
+            checkpoint: int = ends["checkpoint"]
+            newest: int = ends["newest"]
             rows = await conn.fetch(
                 f"{SELECT_EVENTS} WHERE position > $1 ORDER BY position LIMIT $2",
                 checkpoint,
                 self.batch_size,
             )
+        self.report_lag(relay_lag(newest, checkpoint))
         if not rows:
             return 0
         events = [to_recorded(r) for r in rows]
         await self.publisher.publish(events)
         async with self.pool.acquire() as conn:
             await conn.execute("UPDATE relay_checkpoint SET position = $1", events[-1].position)
+        self.report_lag(relay_lag(newest, events[-1].position))
         return len(events)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -107,6 +117,12 @@ async def _wait(event: asyncio.Event, timeout: float, also: asyncio.Event | None
     for task in pending:
         task.cancel()
     return bool(done)
+
+
+def relay_lag(newest: int, checkpoint: int) -> int:
+    """Events not yet published, from the newest position seen and the checkpoint; an
+    overcount only by positions a rolled-back append drew (and never used)."""
+    return max(newest - checkpoint, 0)
 
 
 async def rewind(pool: asyncpg.Pool, position: int) -> None:

@@ -23,6 +23,7 @@ from contracts.envelope import Envelope
 from contracts.kafka import MalformedMessage, from_kafka
 from contracts.topics import DEAD_LETTER
 from eventlog.inbox import Handler, Inbox, UnitOfWork
+from runtime.tracing import traced
 
 log = structlog.get_logger()
 
@@ -85,7 +86,9 @@ def subscribe(
             by_id[envelope.event_id] = record
         try:
             with structlog.contextvars.bound_contextvars(consumer=group):
-                _, rejected = await inbox.process(envelopes, _logged(consumer.handle))
+                _, rejected = await inbox.process(
+                    envelopes, traced(group, _logged(consumer.handle))
+                )
         except Exception as exc:
             delay = backoff.next()
             log.error(

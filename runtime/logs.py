@@ -1,5 +1,6 @@
 """structlog JSON logs; every line carries the service, and application_id / event_id
-while a message is being handled (bound through contextvars). Personal data — resident ID
+while a message is being handled (bound through contextvars), and trace_id / span_id while
+an OpenTelemetry span is current. Personal data — resident ID
 numbers, mobile numbers, e-mail addresses — is masked in every line, tracebacks included."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
@@ -38,9 +40,20 @@ def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
     return {key: _masked(value) for key, value in event_dict.items()}
 
 
+def add_trace_context(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event_dict.setdefault("trace_id", f"{span.trace_id:032x}")
+        event_dict.setdefault("span_id", f"{span.span_id:016x}")
+    return event_dict
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -1,5 +1,5 @@
 """The runtime every service shares: one bootstrap builds the pool, the broker, the relay
-and the subscriptions; an ASGI app serves /healthz and /readyz.
+and the subscriptions; an ASGI app serves /healthz, /readyz and /metrics.
 
 Shutdown (SIGTERM, which uvicorn catches): stop consuming and let the batch in hand finish
 (FastStream's graceful timeout), then let the relay publish what is left, then close.
@@ -21,18 +21,23 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
+from contracts.envelope import use_clock
 from eventlog.inbox import Inbox
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.migrate import migrate_async
 from eventlog.relay import Relay
 from eventlog.store import EventStore
+from runtime.clock import clock_from
 from runtime.consumer import Consumer, DeadLetters, subscribe
 from runtime.logs import configure_logging
+from runtime.metrics import CONTENT_TYPE_LATEST, RELAY_LAG, broker_metrics, scrape
 from runtime.settings import ServiceSettings
 from runtime.startup import with_backoff
+from runtime.tracing import TracingConfigError, configure_tracing, untraced
 
 log = structlog.get_logger()
 
@@ -64,6 +69,7 @@ class Service:
 
     async def start(self) -> None:
         s = self.settings
+        use_clock(clock_from(s.clock_file).now)
         await with_backoff(
             f"PostgreSQL at {_where(s.database_url)}",
             lambda: migrate_async(
@@ -94,11 +100,22 @@ class Service:
         )
         await self.producer.start()
         self.relay = Relay(
-            self.pool, KafkaEventPublisher(self.producer), batch_size=s.relay_batch_size
+            self.pool,
+            KafkaEventPublisher(self.producer),
+            batch_size=s.relay_batch_size,
+            report_lag=RELAY_LAG.labels(service=self.name).set,
         )
         self._stop_relay = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
-        self.broker = KafkaBroker(s.kafka_bootstrap_servers, graceful_timeout=30.0, logger=None)
+        self.broker = KafkaBroker(
+            s.kafka_bootstrap_servers,
+            graceful_timeout=30.0,
+            logger=None,
+            middlewares=[
+                KafkaTelemetryMiddleware(),  # a span per batch; per event: consumer.py
+                broker_metrics(self.name),
+            ],
+        )
         for consumer in self.consumers:
             group = f"{self.name}.{consumer.name}"
             subscribe(
@@ -149,8 +166,15 @@ class Service:
             await admin.close()
 
     def asgi(self) -> FastAPI:
-        app = FastAPI(title=f"OneWindow {self.name}")
+        # FastAPI's own OpenTelemetry support: a server span per request, a child of the
+        # caller's traceparent header (probes and /metrics left out)
+        app = FastAPI(title=f"OneWindow {self.name}", telemetry={"exclude": untraced})
         app.state.service = self
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            subscribers = self.broker.subscribers if hasattr(self, "broker") else ()
+            return Response(await scrape(subscribers), media_type=CONTENT_TYPE_LATEST)
 
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
@@ -178,7 +202,16 @@ class Service:
 def run(service: Service) -> None:
     """Start the service, serve HTTP until SIGTERM or SIGINT, then stop it gracefully."""
     configure_logging(service.name, service.settings.log_level)
-    raise SystemExit(asyncio.run(_serve(service)))
+    try:
+        tracing = configure_tracing(service.name)
+    except TracingConfigError as exc:
+        log.error("cannot start", error=str(exc))
+        raise SystemExit(1) from None
+    try:
+        raise SystemExit(asyncio.run(_serve(service)))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # exports the spans still buffered
 
 
 async def _serve(service: Service) -> int:

@@ -13,6 +13,7 @@ from contracts.events import FilingCancelled, SubtaskCancelled, SubtaskDispatche
 from contracts.registry import decode
 from eventlog.inbox import Handler, UnitOfWork, Unprocessable
 from eventlog.store import ConcurrencyConflict
+from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.domain import answers
 from services.dept_adapter.domain.events import CancellationRequested, FilingRequested
@@ -99,7 +100,9 @@ async def on_callback(
     event = result_event(decision, filing.request)
     assert event is not None
     try:
-        await filings.append(filing, [answering(event, filing.requested, SERVICE)])
+        # in the filing's trace, not the callback request's (that one becomes a link)
+        with continuing(f"callback {department}", filing.requested.traceparent):
+            await filings.append(filing, [answering(event, filing.requested, SERVICE)])
     except ConcurrencyConflict:
         raise CallbackRefused(503, "the filing changed meanwhile; retry") from None
     return "recorded"

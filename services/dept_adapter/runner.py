@@ -18,6 +18,7 @@ import httpx
 import structlog
 
 from contracts.events import FilingCancelled, SubtaskAccepted
+from runtime.tracing import instrument_http_client
 from services.dept_adapter.adapters.filing_log import FilingLog, LoggedEvent
 from services.dept_adapter.adapters.legacy import legacy_system
 from services.dept_adapter.config import DepartmentConfig, DeptAdapterSettings
@@ -28,6 +29,7 @@ from services.dept_adapter.domain.events import (
     FilingRequested,
 )
 from services.dept_adapter.domain.filing import RESULTS
+from services.dept_adapter.metrics import MeasuredLegacySystem, watch_breakers
 from services.dept_adapter.worker import DepartmentWorker
 
 log = structlog.get_logger()
@@ -63,14 +65,18 @@ class Runner:
         """Work until `stop` is set."""
         self.filings = filings = FilingLog(pool)
         s = self.settings
-        async with httpx.AsyncClient() as http:
+        async with instrument_http_client(httpx.AsyncClient()) as http:
             self.workers = {
                 d: DepartmentWorker(
-                    d, c, legacy_system(http, c, s.legacy_base_url, s.adapter_public_url, d),
+                    d, c, MeasuredLegacySystem(
+                        legacy_system(http, c, s.legacy_base_url, s.adapter_public_url, d),
+                        d, c.protocol,
+                    ),
                     filings, self.clock,
                 )
                 for d, c in self.departments.items()
             }  # fmt: skip
+            watch_breakers(self.workers)
             tasks = [asyncio.create_task(w.run(stop)) for w in self.workers.values()]
             tasks.append(asyncio.create_task(self._tail(pool, filings, stop)))
             try:

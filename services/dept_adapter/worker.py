@@ -16,9 +16,11 @@ from functools import partial
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 from contracts.events import FilingCancelled
 from eventlog.store import ConcurrencyConflict
+from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.config import DepartmentConfig
@@ -141,6 +143,16 @@ class DepartmentWorker:
         if filing is None or work in (Work.NONE, Work.AWAIT_CALLBACK):
             self._due.pop(key, None)
             return
+        cause = filing.cancellation if work is Work.CANCEL else filing.requested
+        attributes = {"onewindow.department": self.department, "onewindow.filing_key": key}
+        traceparent = cause.traceparent if cause else None
+        with continuing(f"{work.value} {self.department}", traceparent, attributes=attributes):
+            await self._work(filing, work)
+
+    async def _work(self, filing: Filing, work: Work) -> None:
+        """One run of `work`: the legacy calls (their HTTP spans are children of this
+        run's span) and the record of the answer (which carries this span's traceparent)."""
+        key = filing.key
         if work is Work.CANCEL and filing.receipt is None:  # not filed: nothing to undo
             await self._cancelled(filing, confirmed=True)
             return
@@ -173,6 +185,7 @@ class DepartmentWorker:
                     return answer
                 self.breaker.failed()
                 error = self.last_error = answer.error
+                trace.get_current_span().add_event("attempt failed", {"attempt": attempt})
                 log.warning("legacy call failed", work=work.value, attempt=attempt, error=error)
                 retry_after = answer.retry_after
             elif work is not Work.CANCEL:

@@ -13,6 +13,7 @@ from contracts.catalog import Catalog, load_catalog
 from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, SUPERVISION
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
+from runtime.tracing import instrument_http_client
 from services.notifier.adapters.contacts_file import load_contacts
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
@@ -59,7 +60,8 @@ def delivery_workers(
 ) -> Callable[[Service], Coroutine[Any, Any, None]]:
     async def deliver(service: Service) -> None:
         timeout = httpx.Timeout(settings.delivery_timeout_seconds)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        async with instrument_http_client(client) as http:
             worker = DeliveryWorker(
                 service.pool,
                 senders(settings, http),

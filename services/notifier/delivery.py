@@ -17,10 +17,13 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from opentelemetry import trace
 
 from contracts.envelope import Envelope, Event
 from eventlog.store import ConcurrencyConflict
-from services.notifier import SERVICE
+from runtime.logs import mask as mask_text
+from runtime.tracing import continuing
+from services.notifier import SERVICE, metrics
 from services.notifier.adapters.notice_log import Claims, NoticeLog
 from services.notifier.domain.delivery import (
     DeliveryFailure,
@@ -60,6 +63,9 @@ async def attempt_delivery(
         try:
             receipt = await sender.send(prepared, delivery_id)
         except DeliveryFailure as exc:
+            trace.get_current_span().add_event(
+                "send failed", {"attempt": attempt, "error": mask_text(str(exc))}
+            )
             if not exc.retryable or attempt == policy.max_attempts:
                 return failed(prepared, attempt, str(exc))
             delay = backoff_delay(attempt, policy.backoff_seconds, policy.backoff_max_seconds, draw)
@@ -67,6 +73,7 @@ async def attempt_delivery(
             if await pause(delay):
                 return None
             continue
+        trace.get_current_span().add_event("sent", {"attempt": attempt})
         return delivered(prepared, attempt, receipt)
     raise AssertionError("max_attempts is at least 1")
 
@@ -133,7 +140,14 @@ class DeliveryWorker:
                 return
             prepared = NoticePrepared.model_validate(recorded.envelope.payload)
             recipient = mask(prepared.channel, prepared.address)
-            with structlog.contextvars.bound_contextvars(stream=stream_id, recipient=recipient):
+            with (
+                structlog.contextvars.bound_contextvars(stream=stream_id, recipient=recipient),
+                continuing(
+                    f"deliver {prepared.channel}",
+                    recorded.envelope.traceparent,  # the notice's: the outcome's trace
+                    attributes={"onewindow.notice_stream": stream_id},
+                ),
+            ):
                 sender = self.senders[prepared.channel]
                 outcome = await attempt_delivery(
                     prepared, stream_id, sender, self.policy,
@@ -149,6 +163,7 @@ class DeliveryWorker:
                         causation=cause,
                     ),
                 )  # fmt: skip
+                metrics.count_delivery(outcome)
                 log.info("delivery recorded", outcome=outcome.event_type, **outcome.model_dump())
         except ConcurrencyConflict:
             log.info("another worker recorded this notice first", stream=stream_id)

@@ -4,6 +4,7 @@ record, decide, append, and keep the clock-mark index in the same transaction.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from uuid import UUID
 
 import structlog
@@ -17,6 +18,7 @@ from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, UnitOfWork, Unprocessable
 from eventlog.store import Connection, RecordedEvent, StreamAppend, append_streams, read_stream
 from runtime.clock import Clock
+from services.router import metrics
 from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
@@ -24,6 +26,7 @@ from services.router.domain.events import ClockUnavailable
 from services.router.domain.planning import advance, record, started
 from services.router.domain.process import Process, after, mutate, replay, start
 from services.router.domain.supervision import next_mark, overdue
+from services.router.joining import recorded_joining
 
 SERVICE = "router"
 HANDLED = frozenset(
@@ -52,7 +55,7 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
         if envelope.event_type == ApplicationSubmitted.event_type:
             if records:
                 return
-            caught_up, decided = [], _opening(envelope, catalog, timing)
+            caught_up, decided, matter = [], _opening(envelope, catalog, timing), None
         elif not records:
             log.warning("no process for this application; ignored", event_type=envelope.event_type)
             return
@@ -69,9 +72,16 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
                 log.info("changes nothing; ignored", event_type=envelope.event_type)
         new = [
             *_envelopes(caught_up, records[-1].envelope if records else envelope, timing),
-            *_envelopes(decided, envelope, timing),
+            *recorded_joining(
+                decided,
+                lambda e: _envelopes([e], envelope, timing)[0],
+                [r.envelope for r in records],
+                matter,
+            ),
         ]
         await _append(uow.conn, stream, records, new, matters)
+        if new:
+            uow.after_commit(partial(metrics.count, [r.envelope for r in records], new))
 
     return handle
 
@@ -100,10 +110,10 @@ async def tick(conn: Connection, stream: str, matters: Mapping[str, Matter], tim
             return 0
         process = _replay(records, matters)
         decided = overdue(process, matters[process.matter], timing)
-        await _append(
-            conn, stream, records, _envelopes(decided, records[-1].envelope, timing), matters
-        )
-        return len(decided)
+        new = _envelopes(decided, records[-1].envelope, timing)
+        await _append(conn, stream, records, new, matters)
+    metrics.count([r.envelope for r in records], new)
+    return len(decided)
 
 
 async def _append(

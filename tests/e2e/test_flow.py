@@ -276,6 +276,35 @@ async def test_bad_requests_get_the_documented_errors(clients: dict[str, Applica
         assert (await anonymous.get("/v1/applications")).status_code == 401
 
 
+async def test_a_deficiency_accepted_application_is_held_until_the_material_arrives(
+    clients: dict[str, Applicant], webhook: WebhookReceiver
+) -> None:
+    body = application_body(
+        "business-startup", {"channel": "webhook", "address": webhook.url("held")}
+    )
+    body["materials"].remove("premises-proof")  # 容缺: not a key material, promised for later
+    body |= {"deferred_materials": ["premises-proof"], "materials_promised_by": "2026-12-31"}
+    web = clients["web"]
+    application_id = await submitted(web, body)
+
+    async def held() -> dict[str, Any] | None:
+        state = await web.application(application_id)
+        return state if state["status"] == "result_held" else None
+
+    state = await eventually(held)
+    assert {s["status"] for s in state["subtasks"]} == {"completed"}  # departments proceeded
+    assert state["outcome"] is None
+    async with web.client() as http:
+        response = await http.post(
+            f"/v1/applications/{application_id}/materials", json={"materials": ["premises-proof"]}
+        )
+    assert response.status_code == 202, response.text
+    final = await settled(web, application_id)
+    assert final["status"] == "approved"
+    kinds = [d.body["kind"] for d in webhook.received("held")]
+    assert kinds == ["held", "result"]
+
+
 async def test_no_log_line_of_the_run_shows_an_id_number_or_a_mobile_in_clear(
     services: Stack,
 ) -> None:

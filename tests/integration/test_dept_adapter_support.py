@@ -54,6 +54,7 @@ def legacy_sim() -> Iterator[str]:
         "ONEWINDOW_LEGACY_SIM_ALL_DEPARTMENTS": json.dumps(SIM_BEHAVIOUR),
         "ONEWINDOW_LEGACY_SIM_CALLBACK_BACKOFF_MS": "50",
         "ONEWINDOW_LEGACY_SIM_LOG_LEVEL": "warning",
+        "ONEWINDOW_LEGACY_SIM_SMTP_PORT": "0",  # no mail here; 8025 may be taken
     }
     process = subprocess.Popen([sys.executable, "-m", "services.legacy_sim"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"

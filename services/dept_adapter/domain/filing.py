@@ -87,12 +87,9 @@ def next_work(filing: Filing, protocol: Protocol) -> Work:
 
 def answering(event: Event, recorded: Envelope, producer: str) -> Envelope:
     """An envelope for `event` caused by what caused `recorded` (a private event of ours):
-    so a task result's causation is the SubtaskDispatched (or SubtaskCancelled) it answers."""
+    so a task result's causation is the SubtaskDispatched (or SubtaskCancelled) it answers.
+    Its traceparent is the current span's (the call's), else `recorded`'s."""
     envelope = Envelope.new(
-        event,
-        application_id=recorded.application_id,
-        producer=producer,
-        correlation_id=recorded.correlation_id,
-        traceparent=recorded.traceparent,
+        event, application_id=recorded.application_id, producer=producer, causation=recorded
     )
     return envelope.model_copy(update={"causation_id": recorded.causation_id})

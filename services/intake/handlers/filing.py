@@ -13,6 +13,7 @@ from contracts.events import (
     Delivery,
     SupplementSubmitted,
 )
+from services.intake import metrics
 from services.intake.adapters import idempotency
 from services.intake.domain.callers import Caller
 from services.intake.domain.checks import deferral_errors, submission_errors, supplement_errors
@@ -82,6 +83,7 @@ async def submit(
             materials_promised_by=submission.materials_promised_by,
         )
         await record(conn, rules.clock, application_id, submitted)
+    metrics.SUBMITTED.labels(matter=matter.code, channel=caller.channel).inc()  # committed
     return SubmissionAccepted(
         application_id=application_id,
         receipt_number=receipt,

@@ -3,6 +3,7 @@ the read model; and the read model's consumer."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from contracts.envelope import Envelope, Event
 from eventlog.inbox import UnitOfWork, Unprocessable
 from eventlog.store import Connection, StreamAppend, append_streams
 from runtime.clock import Clock
+from runtime.tracing import continuing
 from services.intake.adapters.projection import UnreadableEvent, apply
 from services.intake.adapters.queries import ApplicationState, lock_application
 from services.intake.domain.callers import Caller
@@ -58,15 +60,22 @@ async def record(conn: Connection, clock: Clock, application_id: UUID, *events: 
     """Append `events` to the application's stream, each caused by the one before, at the
     clock's time, and apply them to the read model."""
     stream = application_stream(application_id)
-    version = await conn.fetchval(
-        "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream
+    head = await conn.fetchrow(
+        "SELECT coalesce(max(version), 0) AS version,"
+        " max(traceparent) FILTER (WHERE version = 1) AS traceparent"
+        " FROM events WHERE stream_id = $1",
+        stream,
     )
+    assert head is not None  # an aggregate always yields a row
+    version, traceparent = head["version"], head["traceparent"]
     now, envelopes = clock.now(), list[Envelope]()
-    for event in events:
-        cause = envelopes[-1] if envelopes else None
-        envelope = Envelope.new(event, application_id=application_id, producer=SERVICE,
-                                causation=cause)  # fmt: skip
-        envelopes.append(envelope.model_copy(update={"occurred_at": now}))
+    # A later request (a supplement, a withdrawal...) continues the application's trace.
+    with continuing(f"record {events[0].event_type}", traceparent) if version else nullcontext():
+        for event in events:
+            cause = envelopes[-1] if envelopes else None
+            envelope = Envelope.new(event, application_id=application_id, producer=SERVICE,
+                                    causation=cause)  # fmt: skip
+            envelopes.append(envelope.model_copy(update={"occurred_at": now}))
     await append_streams(conn, [StreamAppend(stream, version, envelopes)])
     for envelope in envelopes:
         await apply(conn, envelope)
