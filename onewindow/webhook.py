@@ -3,7 +3,6 @@ HMAC-SHA256 signature and keeps what arrived. The demo and the end-to-end tests 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -12,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from onewindow.embedded import free_port
+from onewindow.serving import serving
 
 
 @dataclass(frozen=True)
@@ -64,17 +63,5 @@ class WebhookReceiver:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[WebhookReceiver]:
-        config = uvicorn.Config(
-            self.app(), host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()  # raises why it could not start
-            await asyncio.sleep(0.01)
-        try:
+        async with serving(self.app(), self.port, lifespan="off"):
             yield self
-        finally:
-            server.should_exit = True
-            await task

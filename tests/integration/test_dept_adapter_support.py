@@ -17,7 +17,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 import yaml
 from fastapi import FastAPI
 from uuid6 import uuid7
@@ -27,6 +26,7 @@ from contracts.events import SubtaskCancelled, SubtaskDispatched
 from eventlog.inbox import Inbox
 from eventlog.store import EventStore
 from onewindow.embedded import free_port
+from onewindow.serving import serving
 from runtime.consumer import by_event_type
 from services.dept_adapter.config import HERE, DeptAdapterSettings, parse_departments
 from services.dept_adapter.entrypoints.http import routes
@@ -138,21 +138,6 @@ class Adapter:
         async with httpx.AsyncClient(base_url=self.url) as http:
             state: dict[str, dict[str, Any]] = (await http.get("/departments")).json()
         return state
-
-
-@asynccontextmanager
-async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from onewindow.embedded import free_port
+from onewindow.serving import serving
 from services.legacy_sim.app import create_app
 from services.legacy_sim.config import LegacySimSettings
 from services.legacy_sim.domain.signature import verify
@@ -24,22 +21,6 @@ FILING = {
     "inputs": {"city": "杭州市"},
     "materials": ["property-certificate"],
 }
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def simulator() -> FastAPI:

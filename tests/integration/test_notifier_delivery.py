@@ -16,7 +16,6 @@ from uuid import UUID
 
 import asyncpg
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
@@ -28,6 +27,7 @@ from eventlog.inbox import Inbox
 from eventlog.migrate import migrate_async
 from eventlog.store import EventStore
 from onewindow.embedded import free_port
+from onewindow.serving import serving
 from runtime.consumer import by_event_type
 from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers
 from services.notifier.handlers import outcome_handlers
@@ -87,17 +87,9 @@ async def notices(stack: Stack, schema_name: str, pool: asyncpg.Pool) -> asyncpg
 
 @pytest.fixture
 async def receivers() -> AsyncIterator[tuple[Receivers, str]]:
-    receivers, port = Receivers(), free_port()
-    config = uvicorn.Config(receivers.app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield receivers, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    receivers = Receivers()
+    async with serving(receivers.app) as url:
+        yield receivers, url
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from contracts.catalog import EXAMPLES_DIR, load_catalog
 from eventlog.migrate import migrate_async
 from eventlog.store import StreamAppend, append_streams
 from onewindow.embedded import free_port
+from onewindow.serving import serving
 from runtime.clock import FileClock
 from runtime.service import Service
 from services.dept_adapter.bootstrap import DeptAdapterSettings
@@ -53,24 +53,6 @@ class Console:
     withdrawn: UUID
     now: datetime
     schemas: dict[str, str]
-
-
-@asynccontextmanager
-async def serving(service: Service, port: int) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        service.asgi(), host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager
@@ -117,9 +99,9 @@ async def console(stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     )
     async with AsyncExitStack() as running:
         await running.enter_async_context(started(adapter))
-        await running.enter_async_context(serving(adapter, adapter_port))
+        await running.enter_async_context(serving(adapter.asgi(), adapter_port, lifespan="off"))
         await running.enter_async_context(started(intake))
-        url = await running.enter_async_context(serving(intake, free_port()))
+        url = await running.enter_async_context(serving(intake.asgi(), lifespan="off"))
         receipt, app, withdrawn = await _file(url, intake, clock, t0)
         story = half_way(app, t0)
         await _record(intake.pool, schemas, story)
