@@ -26,7 +26,7 @@ async def with_backoff(what: str, connect: Callable[[], Awaitable[T]], timeout: 
         )
 
     async for attempt in AsyncRetrying(
-        wait=wait_exponential_jitter(initial=0.5, max=10),
+        wait=wait_exponential_jitter(multiplier=0.5, max=10),
         stop=stop_after_delay(timeout),
         before_sleep=_say,
         reraise=True,
