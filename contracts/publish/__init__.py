@@ -1,7 +1,8 @@
 """The published contracts: JSON Schema of every published event, of the envelope and of the
-Kafka headers under contracts/schemas/, and one AsyncAPI document per service under
-contracts/asyncapi/. Generated from the code (`onewindow contracts generate`) and checked in,
-so systems not written in Python can consume the topics; `onewindow contracts check` and
+Kafka headers under contracts/schemas/, of every command clients send over HTTP under
+contracts/schemas/commands/, and one AsyncAPI document per service under contracts/asyncapi/.
+Generated from the code (`onewindow contracts generate`) and checked in, so systems not
+written in Python can consume the topics and call intake; `onewindow contracts check` and
 tests/unit/test_published_contracts.py fail when the files drift from the code.
 
 Output is deterministic (sorted keys, fixed formatting, a trailing newline): a re-run gives
@@ -19,10 +20,13 @@ import yaml
 
 from contracts.kafka import to_kafka
 from contracts.publish.asyncapi import UNKNOWN_PRODUCER, ServiceShape, asyncapi_document
-from contracts.publish.examples import EXAMPLES, example_envelope
+from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import (
+    COMMANDS_DIR,
     ENVELOPE_FILE,
     HEADERS_FILE,
+    command_file,
+    command_schema,
     envelope_schema,
     event_schema,
     headers_schema,
@@ -33,7 +37,7 @@ from contracts.publish.schemas import (
 CONTRACTS = Path(__file__).parent.parent
 SCHEMAS_DIR = "schemas"
 ASYNCAPI_DIR = "asyncapi"
-GENERATED = {SCHEMAS_DIR: ".json", ASYNCAPI_DIR: ".yaml"}
+GENERATED = {SCHEMAS_DIR: ".json", f"{SCHEMAS_DIR}/{COMMANDS_DIR}": ".json", ASYNCAPI_DIR: ".yaml"}
 
 __all__ = ["CONTRACTS", "ServiceShape", "differences", "render", "write"]
 
@@ -56,6 +60,8 @@ def render(services: Sequence[ServiceShape]) -> dict[str, str]:
     for event in events:
         example = EXAMPLES.get((event.event_type, event.schema_version))
         files[f"{SCHEMAS_DIR}/{event.file}"] = _json(event_schema(event, example))
+    for command in COMMAND_EXAMPLES.values():
+        files[f"{SCHEMAS_DIR}/{command_file(type(command))}"] = _json(command_schema(command))
     for service in services:
         document = asyncapi_document(service, events, producers)
         files[f"{ASYNCAPI_DIR}/{service.name}.yaml"] = _yaml(document)

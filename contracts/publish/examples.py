@@ -1,15 +1,19 @@
-"""One realistic payload of every published event: the examples of the published contracts.
+"""One realistic payload of every published event and of every command: the examples of the
+published contracts.
 
 Built from the models, so an example that no longer fits its model fails at import. A new
-published event needs one here (tests/unit/test_published_contracts.py says so).
+published event or command needs one here (tests/unit/test_published_contracts.py says so).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from contracts import commands as c
 from contracts import events as e
+from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope, Event
 
 APPLICATION_ID = UUID("0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f")
@@ -140,3 +144,23 @@ def example_envelope(event: Event, producer: str) -> Envelope:
         producer=producer,
         payload=event.model_dump(mode="json"),
     )
+
+
+_SUBMISSION = json.loads((EXAMPLES_DIR / "business-startup.json").read_text(encoding="utf-8")) | {
+    "materials": ["premises-proof"],
+    "deferred_materials": ["employee-list"],
+    "materials_promised_by": "2026-05-13",
+    "delivery": {"channel": "sms", "address": "13857101234"},
+}
+COMMAND_EXAMPLES: dict[type[c.Command], c.Command] = {
+    type(x): x
+    for x in (
+        c.SubmitApplication.model_validate(_SUBMISSION),
+        c.SubmitSupplement(notice_id="S1", materials=["premises-proof"]),
+        c.WithdrawApplication(reason="不再需要办理"),
+        c.HandInMaterials(materials=["employee-list"]),
+        c.CollectResult(method="express"),
+        c.EvaluateApplication(rating=2, comment="窗口等候时间较长"),
+        c.CloseFollowUp(response="已电话回访，说明办理进度并致歉"),
+    )
+}

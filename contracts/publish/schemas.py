@@ -1,4 +1,5 @@
-"""JSON Schema (draft 2020-12) of every published event, of the envelope and of the Kafka headers.
+"""JSON Schema (draft 2020-12) of every published event, of the envelope, of the Kafka headers
+and of every command clients send to intake.
 
 Generated with `mode="serialization"`: a consumer reads what producers serialise
 (`Event.model_dump(mode="json")` is the record value). The published models have no serialisers
@@ -16,6 +17,7 @@ from uuid import UUID
 
 import contracts.events  # noqa: F401  (registers every published event)
 from contracts import registry
+from contracts.commands import Command
 from contracts.envelope import Envelope, Event
 from contracts.kafka import HEADERS
 from contracts.topics import topic_for
@@ -24,6 +26,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://onewindow.example.cn/contracts/schemas/"
 ENVELOPE_FILE = "envelope.json"
 HEADERS_FILE = "kafka-headers.json"
+COMMANDS_DIR = "commands"
 PARAMETER = "{department}"
 # from_kafka fills these in when a record leaves them out (contracts/kafka.py).
 DEFAULTED_HEADERS = {"schema_version": "1", "correlation_id": "the application_id"}
@@ -156,3 +159,27 @@ def _as_header(field: dict[str, Any], default: str | None) -> dict[str, Any]:
     if "examples" in field:
         header["examples"] = [str(e) for e in field["examples"]]
     return header
+
+
+def command_file(command: type[Command]) -> str:
+    return f"{COMMANDS_DIR}/{command.__name__}.json"
+
+
+def command_schema(command: Command) -> dict[str, Any]:
+    """A command's request body; validation mode: what intake accepts."""
+    kind = type(command)
+    schema = kind.model_json_schema(mode="validation")
+    where = (
+        f"The JSON body of `{kind.route}` on intake (OpenAPI at /docs), sent with the "
+        "client's API key as `Authorization: Bearer <key>`."
+    )
+    schema.update(
+        {
+            "$schema": DIALECT,
+            "$id": BASE_ID + command_file(kind),
+            "title": kind.__name__,
+            "description": f"{(kind.__doc__ or '').strip()}\n\n{where}",
+            "examples": [command.model_dump(mode="json", exclude_defaults=True)],
+        }
+    )
+    return schema

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from contracts.catalog import EXAMPLES_DIR, load_catalog
+from contracts.commands import Applicant, SubmitApplication
 from contracts.events import (
     MissingMaterial,
     NoticeDeliveryFailed,
@@ -24,7 +25,7 @@ from services.intake.domain.checks import submission_errors, supplement_errors
 from services.intake.domain.guide import guide_of
 from services.intake.domain.periods import period_end, period_start
 from services.intake.domain.progress import derive_status, pending_notice
-from services.intake.domain.requests import Applicant, Submission, receipt_number
+from services.intake.domain.receipts import receipt_number
 from services.intake.domain.timeline import summary
 from services.intake.entrypoints.errors import validation_response
 
@@ -48,7 +49,7 @@ def test_a_clerk_files_through_the_window_and_sees_all() -> None:
 
 def test_every_example_is_a_valid_submission() -> None:
     for matter in CATALOG.matters:
-        submission = Submission.model_validate(_body(matter))
+        submission = SubmitApplication.model_validate(_body(matter))
         assert submission_errors(CATALOG.matter(matter), submission.form, []) == []
 
 
@@ -79,9 +80,11 @@ def test_delivery_addresses_are_checked_per_channel() -> None:
         ("sms", "13857101234", "010-1234567", "cn-mobile"),
     ):
         body = _body() | {"delivery": {"channel": channel, "address": good}}
-        assert Submission.model_validate(body).delivery.address == good
+        assert SubmitApplication.model_validate(body).delivery.address == good
         with pytest.raises(ValidationError) as refused:
-            Submission.model_validate(body | {"delivery": {"channel": channel, "address": bad}})
+            SubmitApplication.model_validate(
+                body | {"delivery": {"channel": channel, "address": bad}}
+            )
         assert _rules(refused.value) == [("delivery.address", rule)]
 
 

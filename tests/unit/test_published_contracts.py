@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from typer.testing import CliRunner
 
 from contracts import registry
+from contracts.commands import COMMANDS, Command
 from contracts.kafka import HEADERS, MalformedMessage, from_kafka, to_kafka
 from contracts.publish import CONTRACTS, differences, render
-from contracts.publish.examples import EXAMPLES, example_envelope
+from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import PublishedEvent, published_events, topic_of
 from contracts.topics import tasks_topic, topic_for
 from onewindow.cli import app, published_services
@@ -81,7 +83,8 @@ def test_a_schema_per_published_event_and_none_for_private_ones(
     schemas: dict[str, dict[str, Any]],
 ) -> None:
     published = {e.file for e in published_events()}
-    assert set(schemas) == published | {"envelope.json", "kafka-headers.json"}
+    commands = {f"commands/{c.__name__}.json" for c in COMMANDS}
+    assert set(schemas) == published | commands | {"envelope.json", "kafka-headers.json"}
     private = {t for t, v in registry.registered() if topic_of(t, v) is None}
     assert "ResultRecorded" in private  # services' own events are registered too by now
     assert not {name.split(".")[0] for name in schemas} & private
@@ -94,6 +97,36 @@ def test_every_schema_is_valid_draft_2020_12(name: str, schemas: dict[str, dict[
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"].endswith("/" + name)
     assert schema["title"] and schema["description"]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.__name__)
+def test_every_command_has_a_valid_schema_its_example_fits(
+    command: type[Command], schemas: dict[str, dict[str, Any]]
+) -> None:
+    schema = schemas[f"commands/{command.__name__}.json"]
+    Draft202012Validator.check_schema(schema)
+    assert command.route in schema["description"]
+    example = COMMAND_EXAMPLES.get(command)
+    assert example is not None, (
+        f"add an example of {command.__name__} to contracts/publish/examples.py"
+    )
+    body = example.model_dump(mode="json", exclude_defaults=True)
+    _validator(schema, schemas).validate(body)
+    assert command.model_validate(body) == example
+    with pytest.raises(ValidationError, match="Additional properties"):
+        _validator(schema, schemas).validate({**body, "unexpected": 1})
+
+
+def test_intake_takes_each_command_at_its_route_and_no_other_body(services: list[Any]) -> None:
+    intake = next(s for s in services if s.name == "intake")
+    bodies = {
+        f"{method} {route.path}": route.body_field.field_info.annotation
+        for router in intake.routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.body_field is not None
+        for method in route.methods
+    }
+    assert bodies == {command.route: command for command in COMMANDS}
 
 
 def test_the_headers_schema_is_valid(schemas: dict[str, dict[str, Any]]) -> None:

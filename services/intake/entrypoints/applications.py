@@ -10,20 +10,20 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from contracts.catalog import UnknownMatter
+from contracts.commands import (
+    CollectResult,
+    EvaluateApplication,
+    HandInMaterials,
+    SubmitApplication,
+    SubmitSupplement,
+    WithdrawApplication,
+)
 from services.intake import handlers
 from services.intake.adapters.listing import list_applications
 from services.intake.adapters.queries import application_view
 from services.intake.domain.errors import ApplicationNotFound
 from services.intake.domain.periods import period_end, period_start
 from services.intake.domain.progress import ApplicationStatus
-from services.intake.domain.requests import (
-    CollectionRequest,
-    EvaluationRequest,
-    MaterialsHandIn,
-    Submission,
-    SupplementAnswer,
-    Withdrawal,
-)
 from services.intake.domain.views import (
     ApplicationPage,
     ApplicationView,
@@ -57,7 +57,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
 
     @router.post("", status_code=202, summary="File one application (idempotent by key)")
     async def submit(
-        body: Submission,
+        body: SubmitApplication,
         key: IdempotencyKey,
         caller: CurrentCaller,
         body_sha256: BodySha256,
@@ -99,19 +99,19 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
 
     @router.post("/{application_id}/supplements", status_code=202, summary="Answer a notice")
     async def supplement(
-        application_id: UUID, body: SupplementAnswer, caller: CurrentCaller, pool: Pool
+        application_id: UUID, body: SubmitSupplement, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.supplement(pool, rules, caller, application_id, body)
 
     @router.post("/{application_id}/withdraw", status_code=202, summary="Withdraw it")
     async def withdraw(
-        application_id: UUID, body: Withdrawal, caller: CurrentCaller, pool: Pool
+        application_id: UUID, body: WithdrawApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.withdraw(pool, rules, caller, application_id, body)
 
     @router.post("/{application_id}/materials", status_code=202, summary="Hand in deferred ones")
     async def materials(
-        application_id: UUID, body: MaterialsHandIn, caller: CurrentCaller, pool: Pool
+        application_id: UUID, body: HandInMaterials, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.hand_in(pool, rules, caller, application_id, body)
 
@@ -119,13 +119,13 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         "/{application_id}/collection", status_code=202, summary="Result picked up or sent"
     )
     async def collection(
-        application_id: UUID, body: CollectionRequest, caller: CurrentCaller, pool: Pool
+        application_id: UUID, body: CollectResult, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.collect(pool, rules, caller, application_id, body)
 
     @router.post("/{application_id}/evaluation", status_code=202, summary="Rate it, once")
     async def evaluation(
-        application_id: UUID, body: EvaluationRequest, caller: CurrentCaller, pool: Pool
+        application_id: UUID, body: EvaluateApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.evaluate(pool, rules, caller, application_id, body)
 

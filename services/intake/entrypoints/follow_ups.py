@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from contracts.commands import CloseFollowUp
 from services.intake import handlers
 from services.intake.adapters.follow_ups import list_follow_ups
 from services.intake.domain.aftercare import FollowUpPage, FollowUpState
-from services.intake.domain.requests import FollowUpResponse
 from services.intake.domain.views import RequestAccepted
 from services.intake.entrypoints.clerks import CurrentClerk
 from services.intake.entrypoints.errors import ERROR_RESPONSES
@@ -39,7 +39,7 @@ def follow_up_routes(rules: handlers.Rules) -> APIRouter:
 
     @router.post("/{case_id}/close", status_code=202, summary="Close a case with a response")
     async def close(
-        case_id: CaseId, body: FollowUpResponse, clerk: CurrentClerk, pool: Pool
+        case_id: CaseId, body: CloseFollowUp, clerk: CurrentClerk, pool: Pool
     ) -> RequestAccepted:
         return await handlers.close_follow_up(pool, rules, clerk, case_id, body)
 

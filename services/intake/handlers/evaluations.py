@@ -7,13 +7,13 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.commands import CloseFollowUp, EvaluateApplication
 from contracts.envelope import Event
 from contracts.events import ApplicationEvaluated, FollowUpClosed, FollowUpOpened
 from services.intake.adapters.follow_ups import find_case
 from services.intake.domain.aftercare import LOW_RATINGS, follow_up_case
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import AlreadyDone, FollowUpNotFound, KindNotAllowed, NotDecided
-from services.intake.domain.requests import EvaluationRequest, FollowUpResponse
 from services.intake.domain.views import RequestAccepted
 from services.intake.handlers.journal import Rules, locked, record, status_url
 
@@ -23,7 +23,7 @@ async def evaluate(
     rules: Rules,
     caller: Caller,
     application_id: UUID,
-    evaluation: EvaluationRequest,
+    evaluation: EvaluateApplication,
 ) -> RequestAccepted:
     async with pool.acquire() as conn, conn.transaction():
         state = await locked(conn, caller, application_id)
@@ -49,7 +49,7 @@ async def evaluate(
 
 
 async def close_follow_up(
-    pool: asyncpg.Pool, rules: Rules, caller: Caller, case_id: str, answer: FollowUpResponse
+    pool: asyncpg.Pool, rules: Rules, caller: Caller, case_id: str, answer: CloseFollowUp
 ) -> RequestAccepted:
     if not caller.sees_all:
         raise KindNotAllowed(caller.kind, ("clerk",), "处理回访工单")

@@ -7,6 +7,11 @@ from uuid import UUID
 import asyncpg
 from uuid6 import uuid7
 
+from contracts.commands import (
+    SubmitApplication,
+    SubmitSupplement,
+    WithdrawApplication,
+)
 from contracts.events import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -24,12 +29,7 @@ from services.intake.domain.errors import (
     NoticeNotPending,
 )
 from services.intake.domain.progress import CLOSED
-from services.intake.domain.requests import (
-    Submission,
-    SupplementAnswer,
-    Withdrawal,
-    receipt_number,
-)
+from services.intake.domain.receipts import receipt_number
 from services.intake.domain.views import RequestAccepted, SubmissionAccepted
 from services.intake.handlers.journal import Rules, locked, record, status_url
 
@@ -39,7 +39,7 @@ async def submit(
     rules: Rules,
     caller: Caller,
     idempotency_key: str,
-    submission: Submission,
+    submission: SubmitApplication,
     request_sha256: str,
 ) -> SubmissionAccepted:
     matter = rules.catalog.matter(submission.matter)
@@ -96,7 +96,7 @@ async def supplement(
     rules: Rules,
     caller: Caller,
     application_id: UUID,
-    answer: SupplementAnswer,
+    answer: SubmitSupplement,
 ) -> RequestAccepted:
     async with pool.acquire() as conn, conn.transaction():
         state = await locked(conn, caller, application_id)
@@ -117,7 +117,11 @@ async def supplement(
 
 
 async def withdraw(
-    pool: asyncpg.Pool, rules: Rules, caller: Caller, application_id: UUID, withdrawal: Withdrawal
+    pool: asyncpg.Pool,
+    rules: Rules,
+    caller: Caller,
+    application_id: UUID,
+    withdrawal: WithdrawApplication,
 ) -> RequestAccepted:
     async with pool.acquire() as conn, conn.transaction():
         state = await locked(conn, caller, application_id)

@@ -6,6 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.commands import CollectResult, HandInMaterials
 from contracts.events import MaterialsHandedIn, ResultCollected
 from services.intake.domain.callers import Caller
 from services.intake.domain.checks import hand_in_errors
@@ -17,7 +18,6 @@ from services.intake.domain.errors import (
     NotDecided,
     NothingOwed,
 )
-from services.intake.domain.requests import CollectionRequest, MaterialsHandIn
 from services.intake.domain.views import RequestAccepted
 from services.intake.handlers.journal import Rules, locked, record, status_url
 
@@ -29,7 +29,7 @@ async def hand_in(
     rules: Rules,
     caller: Caller,
     application_id: UUID,
-    handed: MaterialsHandIn,
+    handed: HandInMaterials,
 ) -> RequestAccepted:
     async with pool.acquire() as conn, conn.transaction():
         state = await locked(conn, caller, application_id)
@@ -48,7 +48,7 @@ async def collect(
     rules: Rules,
     caller: Caller,
     application_id: UUID,
-    collection: CollectionRequest,
+    collection: CollectResult,
 ) -> RequestAccepted:
     """Recorded at a hall's counter: the applicant picks the result up, or it is sent."""
     if not caller.at_counter:

@@ -1,5 +1,7 @@
-"""What front-end clients send: the submission, a supplement, a withdrawal, a hand-in of
-deferred materials, a collection of the result, an evaluation, a follow-up's response.
+"""The commands front-end clients send to intake over HTTP: file an application, answer a
+supplement notice, withdraw, hand in deferred materials, collect the result, evaluate, and a
+clerk's closing of a follow-up. Each names its route (`route`); their JSON Schemas are published
+under contracts/schemas/commands/ and the same models are intake's OpenAPI request bodies.
 
 Identifiers are checked here, so a refusal names the field and the rule
 (`applicant.id_number`, `cn-resident-id`)."""
@@ -8,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
-from uuid import UUID
 
 from pydantic import (
     BaseModel,
@@ -62,11 +63,13 @@ _ADDRESS_RULES: dict[str, tuple[str, Callable[[str], None]]] = {
 }
 
 
-class _Request(BaseModel):
+class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    route: ClassVar[str] = ""  # "METHOD /path" of the command; empty for a command's parts
 
-class Applicant(_Request):
+
+class Applicant(Command):
     kind: Literal["person", "company"] = Field(description="A person, or a company (its agent).")
     name: str = Field(min_length=1, max_length=100, examples=["陈思远"])
     id_number: str = Field(
@@ -88,7 +91,7 @@ class Applicant(_Request):
         return None if value is None else _check("cn-mobile", check_mobile, value)
 
 
-class DeliveryRequest(_Request):
+class Delivery(Command):
     channel: DeliveryChannel
     address: str = Field(
         min_length=3, max_length=500, description="http(s) URL, e-mail address or mobile number"
@@ -101,7 +104,11 @@ class DeliveryRequest(_Request):
         return value if rule is None else _check(rule[0], rule[1], value)
 
 
-class Submission(_Request):
+class SubmitApplication(Command):
+    """File one application for one matter (idempotent by the Idempotency-Key header)."""
+
+    route: ClassVar[str] = "POST /v1/applications"
+
     matter: str = Field(min_length=1, max_length=100, examples=["business-startup"])
     applicant: Applicant
     form: dict[str, Any] = Field(description="The unified form; its schema is in the guide.")
@@ -110,7 +117,7 @@ class Submission(_Request):
         max_length=100,
         description="Codes of the materials handed in (source `applicant` in the guide).",
     )
-    delivery: DeliveryRequest
+    delivery: Delivery
     collection: Literal["electronic", "pickup", "express"] = Field(
         default="electronic",
         description="How the paper result reaches the applicant: pickup at a hall is a visit.",
@@ -127,35 +134,65 @@ class Submission(_Request):
     )
 
 
-class SupplementAnswer(_Request):
+class SubmitSupplement(Command):
+    """Answer a supplement notice with the materials (and corrected form) it asked for."""
+
+    route: ClassVar[str] = "POST /v1/applications/{application_id}/supplements"
+
     notice_id: str = Field(min_length=1, max_length=200, examples=["S1"])
     materials: list[MaterialCode] = Field(default_factory=list, max_length=100)
     form: dict[str, Any] | None = Field(default=None, description="The whole corrected form.")
 
 
-class Withdrawal(_Request):
+class WithdrawApplication(Command):
+    """Withdraw an application before its result; in-flight filings are cancelled."""
+
+    route: ClassVar[str] = "POST /v1/applications/{application_id}/withdraw"
+
     reason: str = Field(min_length=1, max_length=500, examples=["不再需要办理"])
 
 
-class MaterialsHandIn(_Request):
+class HandInMaterials(Command):
+    """Hand in materials accepted as missing (容缺); the held result is released."""
+
+    route: ClassVar[str] = "POST /v1/applications/{application_id}/materials"
+
     materials: list[MaterialCode] = Field(
         min_length=1, max_length=100, description="Deferred materials now handed in."
     )
 
 
-class CollectionRequest(_Request):
+class CollectResult(Command):
+    """Collect the paper result: at the hall (a visit) or by express delivery."""
+
+    route: ClassVar[str] = "POST /v1/applications/{application_id}/collection"
+
     method: Literal["pickup", "express"] = Field(description="pickup at the hall: a visit")
 
 
-class EvaluationRequest(_Request):
+class EvaluateApplication(Command):
+    """Rate the service once after the result (好差评); 1 or 2 opens a follow-up case."""
+
+    route: ClassVar[str] = "POST /v1/applications/{application_id}/evaluation"
+
     rating: StrictInt = Field(ge=1, le=5, description="1 (very bad) to 5 (very good)")
     comment: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
-class FollowUpResponse(_Request):
+class CloseFollowUp(Command):
+    """A clerk closes a follow-up case with the response given to the applicant."""
+
+    route: ClassVar[str] = "POST /v1/follow-ups/{case_id}/close"
+
     response: str = Field(min_length=1, max_length=2000, description="What was done about it.")
 
 
-def receipt_number(application_id: UUID, at: datetime) -> str:
-    """YC + date + the last 8 hex digits of the UUIDv7 (its random part)."""
-    return f"YC{at:%Y%m%d}{application_id.hex[-8:].upper()}"
+COMMANDS: tuple[type[Command], ...] = (
+    SubmitApplication,
+    SubmitSupplement,
+    WithdrawApplication,
+    HandInMaterials,
+    CollectResult,
+    EvaluateApplication,
+    CloseFollowUp,
+)
