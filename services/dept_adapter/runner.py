@@ -30,7 +30,7 @@ from services.dept_adapter.domain.events import (
 )
 from services.dept_adapter.domain.filing import RESULTS
 from services.dept_adapter.metrics import MeasuredLegacySystem, watch_breakers
-from services.dept_adapter.worker import DepartmentWorker
+from services.dept_adapter.worker import DepartmentWorker, first_of
 
 log = structlog.get_logger()
 TAIL_BATCH = 1000
@@ -106,7 +106,7 @@ class Runner:
                     self._notice(batch)
                     position = batch[-1].position if batch else position
                     if len(batch) < TAIL_BATCH:
-                        await _first(wake, stop, timeout=self.settings.rescan_seconds)
+                        await first_of(wake, stop, timeout=self.settings.rescan_seconds)
             finally:
                 await listener.remove_listener(channel, on_notify)
 
@@ -121,10 +121,3 @@ class Runner:
                 open_.pop(event.filing_key, None)
         for key, department in open_.items():
             self.workers[department].notice(key)
-
-
-async def _first(*events: asyncio.Event, timeout: float) -> None:
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()

@@ -23,8 +23,10 @@ from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
 from services.router.domain.events import ClockUnavailable
-from services.router.domain.planning import advance, record, started
-from services.router.domain.process import Process, after, mutate, replay, start
+from services.router.domain.planning import advance
+from services.router.domain.process import Process, start
+from services.router.domain.recording import record, started
+from services.router.domain.replay import after, mutate, replay
 from services.router.domain.supervision import next_mark, overdue
 from services.router.joining import recorded_joining
 

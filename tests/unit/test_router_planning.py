@@ -30,8 +30,10 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from services.router.domain.deadlines import Timing
-from services.router.domain.planning import advance, record, started
-from services.router.domain.process import Process, mutate, start
+from services.router.domain.planning import advance
+from services.router.domain.process import Process, start
+from services.router.domain.recording import record, started
+from services.router.domain.replay import mutate
 from services.router.domain.supervision import overdue
 
 CATALOG = load_catalog()

@@ -1,45 +1,23 @@
-"""What the router decides when something happens to an application: pure, no I/O.
+"""What the router decides once it has recorded what happened to an application: pure, no I/O.
 
-`record` turns the incoming fact into the router's record (if it changes anything) and then
-`advance` moves the process on: start or resume clocks, dispatch every sub-task whose
-prerequisites are done, cancel what is in flight once the application is ending, issue ONE
-supplement notice once nothing is in flight any more (pausing the clocks), hold the result
-while deficiency-accepted materials are owed, and decide the outcome when nothing is left to
-wait for. `Timing` carries the calendar and the injected "now": the one source of time.
+`advance` moves the process on after `record` (recording.py): start or resume clocks, dispatch
+every sub-task whose prerequisites are done, cancel what is in flight once the application is
+ending, issue ONE supplement notice once nothing is in flight any more (pausing the clocks), hold
+the result while deficiency-accepted materials are owed, and decide the outcome when nothing is
+left to wait for. `Timing` carries the calendar and the injected "now": the one source of time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from contracts.catalog import Matter, resolve_inputs
-from contracts.envelope import Envelope, Event
-from contracts.events import (
-    ApplicationSubmitted,
-    ApplicationWithdrawn,
-    FollowUpClosed,
-    FollowUpOpened,
-    MaterialsHandedIn,
-    ResultRecorded,
-    SubtaskAccepted,
-    SubtaskCancelled,
-    SubtaskDispatched,
-    SupplementSubmitted,
-)
-from contracts.registry import decode
-from contracts.topics import TASK_RESULT_TYPES
+from contracts.envelope import Event
+from contracts.events import SubtaskCancelled, SubtaskDispatched
 from services.router.domain.deadlines import Timing
-from services.router.domain.events import (
-    FollowUpEnded,
-    FollowUpTracked,
-    MaterialsRecorded,
-    ProcessStarted,
-    SupplementAccepted,
-    WithdrawalRecorded,
-)
 from services.router.domain.outcome import held, notice, notice_id, outcome
-from services.router.domain.process import IN_FLIGHT, Ending, Process, SubtaskState, mutate
+from services.router.domain.process import Ending, Process, SubtaskState
+from services.router.domain.replay import mutate
 from services.router.domain.timekeeping import clock_steps, pause, subtask_clock
 
 CANCEL_REASONS: dict[Ending, str] = {
@@ -47,74 +25,6 @@ CANCEL_REASONS: dict[Ending, str] = {
     "rejected": "其他部门不予办理，本事项终止",
     "lapsed": "申请人逾期未补正，本事项终止",
 }
-
-
-def started(submitted: ApplicationSubmitted, submitted_at: datetime) -> ProcessStarted:
-    return ProcessStarted(
-        matter=submitted.matter,
-        receipt_number=submitted.receipt_number,
-        applicant_name=str(submitted.applicant.get("name") or "申请人"),
-        delivery=submitted.delivery,
-        form=submitted.form,
-        materials=submitted.materials,
-        submitted_at=submitted_at,
-        deferred_materials=submitted.deferred_materials,
-        materials_promised_by=submitted.materials_promised_by,
-    )
-
-
-def record(process: Process, envelope: Envelope) -> Event | None:
-    """The router's record of an incoming fact, or None when it changes nothing
-    (a duplicate, a stale result of an earlier filing, anything after the outcome but
-    follow-ups on the applicant's rating)."""
-    if envelope.event_type in (FollowUpOpened.event_type, FollowUpClosed.event_type):
-        return _follow_up(process, envelope)
-    if process.decided:
-        return None
-    if envelope.event_type in TASK_RESULT_TYPES:
-        return (
-            ResultRecorded(result=envelope.model_dump(mode="json"))
-            if _current(process, envelope)
-            else None
-        )
-    incoming = decode(envelope)
-    if isinstance(incoming, SupplementSubmitted):
-        if process.ending or incoming.notice_id != process.pending_notice:
-            return None
-        return SupplementAccepted(
-            notice_id=incoming.notice_id, materials=incoming.materials, form=incoming.form
-        )
-    if isinstance(incoming, ApplicationWithdrawn) and not process.ending:
-        return WithdrawalRecorded(reason=incoming.reason)
-    if isinstance(incoming, MaterialsHandedIn) and not process.ending:
-        new = sorted(set(incoming.materials) - process.materials)
-        return MaterialsRecorded(materials=tuple(new)) if new else None
-    return None
-
-
-def _follow_up(process: Process, envelope: Envelope) -> Event | None:
-    incoming = decode(envelope)
-    cases = process.clocks.follow_ups
-    if isinstance(incoming, FollowUpOpened) and incoming.case_id not in cases:
-        return FollowUpTracked(
-            case_id=incoming.case_id,
-            opened_at=envelope.occurred_at,
-            time_limit_days=incoming.time_limit_days,
-        )
-    if isinstance(incoming, FollowUpClosed) and incoming.case_id in cases:
-        return FollowUpEnded(case_id=incoming.case_id) if cases[incoming.case_id].open else None
-    return None
-
-
-def _current(process: Process, envelope: Envelope) -> bool:
-    subtask = process.subtasks.get(str(envelope.payload.get("subtask")))
-    if subtask is None or subtask.filing_key != envelope.payload.get("filing_key"):
-        return False
-    if subtask.status == "cancelling":  # a refusal still counts: every reason is reported
-        return envelope.event_type in ("FilingCancelled", "SubtaskRejected", "SubtaskFailed")
-    if envelope.event_type == SubtaskAccepted.event_type:
-        return subtask.status == "dispatched"
-    return subtask.status in ("dispatched", "accepted") and envelope.event_type != "FilingCancelled"
 
 
 def advance(process: Process, matter: Matter, timing: Timing) -> list[Event]:
@@ -192,4 +102,4 @@ def _cancel(state: SubtaskState, ending: Ending) -> SubtaskCancelled:
     )
 
 
-__all__ = ["IN_FLIGHT", "advance", "record", "started"]
+__all__ = ["advance"]

@@ -1,4 +1,5 @@
-"""The state of one application's process, rebuilt from the router's log by `mutate`."""
+"""The state of one application's process, rebuilt from the router's log by `mutate`
+(replay.py)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from contracts.catalog import Matter
-from contracts.envelope import Envelope, Event
-from contracts.events import (
-    Delivery,
-    FilingCancelled,
-    MissingMaterial,
-    OutcomeDecided,
-    ResultHeld,
-    ResultRecorded,
-    SubtaskAccepted,
-    SubtaskCancelled,
-    SubtaskCompleted,
-    SubtaskDispatched,
-    SubtaskFailed,
-    SubtaskRejected,
-    SupplementNoticeIssued,
-    SupplementRequested,
-)
-from contracts.registry import decode
-from services.router.domain.clocks import CLOCK_EVENTS, Clocks
-from services.router.domain.events import (
-    MaterialsRecorded,
-    ProcessStarted,
-    SupplementAccepted,
-    SupplementLapsed,
-    WithdrawalRecorded,
-)
+from contracts.events import Delivery, MissingMaterial
+from services.router.domain.clocks import Clocks
+from services.router.domain.events import ProcessStarted
 
 Status = Literal[
     "waiting",
@@ -114,97 +92,3 @@ def start(application_id: str, started: ProcessStarted, matter: Matter) -> Proce
         deferred=frozenset(started.deferred_materials),
         promised_by=started.materials_promised_by,
     )
-
-
-def mutate(process: Process, event: Event) -> Process:
-    """The state after `event`; every event here is one the router itself recorded."""
-    match event:
-        case SubtaskDispatched():
-            return process.with_subtask(
-                event.subtask, status="dispatched", round=_round(event.filing_key),
-                filing_key=event.filing_key, missing=(), reason=None, legacy_receipt=None,
-            )  # fmt: skip
-        case SubtaskCancelled():
-            return process.with_subtask(event.subtask, status="cancelling")
-        case ResultRecorded():
-            return _apply_result(process, Envelope.model_validate(event.result))
-        case SupplementNoticeIssued():
-            return replace(
-                process, pending_notice=event.notice_id, notices_issued=process.notices_issued + 1
-            )
-        case SupplementAccepted():
-            process = replace(
-                process,
-                pending_notice=None,
-                form=event.form or process.form,
-                materials=process.materials | set(event.materials),
-            )
-            for state in process.subtasks.values():
-                if state.status == "supplement":
-                    process = process.with_subtask(state.code, status="waiting")
-            return process
-        case WithdrawalRecorded():
-            return replace(process, ending=process.ending or "withdrawn")
-        case SupplementLapsed():
-            return replace(process, ending=process.ending or "lapsed")
-        case MaterialsRecorded():
-            return replace(process, materials=process.materials | set(event.materials))
-        case ResultHeld():
-            return replace(process, held=True)
-        case OutcomeDecided():
-            return replace(process, decided=True)
-        case _ if isinstance(event, CLOCK_EVENTS):
-            return replace(process, clocks=process.clocks.apply(event))
-    return process
-
-
-def _apply_result(process: Process, envelope: Envelope) -> Process:
-    result = decode(envelope)
-    match result:
-        case SubtaskAccepted():
-            return process.with_subtask(
-                result.subtask, status="accepted", legacy_receipt=result.legacy_receipt
-            )
-        case SubtaskCompleted():
-            return process.with_subtask(
-                result.subtask, status="completed", outputs=result.outputs,
-                completed_at=envelope.occurred_at,
-                legacy_receipt=result.legacy_receipt or _receipt(process, result.subtask),
-            )  # fmt: skip
-        case SubtaskRejected():
-            process = process.with_subtask(result.subtask, status="rejected", reason=result.reason)
-            return replace(process, ending=process.ending or "rejected")
-        case SubtaskFailed():
-            process = process.with_subtask(result.subtask, status="failed", reason=result.error)
-            return replace(process, ending=process.ending or "rejected")
-        case SupplementRequested():
-            return process.with_subtask(
-                result.subtask, status="supplement", missing=result.materials
-            )
-        case FilingCancelled():
-            return process.with_subtask(result.subtask, status="cancelled")
-    return process
-
-
-def _round(filing_key: str) -> int:
-    return int(filing_key.rsplit(":", 1)[1])
-
-
-def _receipt(process: Process, subtask: str) -> str | None:
-    return process.subtasks[subtask].legacy_receipt
-
-
-def replay(application_id: str, events: list[Event], matter_of: dict[str, Matter]) -> Process:
-    """The process as the router's log tells it; the first event is always ProcessStarted."""
-    first = events[0]
-    assert isinstance(first, ProcessStarted), f"process log starts with {first.event_type}"
-    process = start(application_id, first, matter_of[first.matter])
-    for event in events[1:]:
-        process = mutate(process, event)
-    return process
-
-
-def after(process: Process, events: list[Event]) -> Process:
-    for event in events:
-        process = mutate(process, event)
-    return process

@@ -17,7 +17,8 @@ from services.router.domain.clocks import TimeLimit
 from services.router.domain.deadlines import Timing
 from services.router.domain.events import SupplementLapsed
 from services.router.domain.planning import advance
-from services.router.domain.process import SETTLED, Process, mutate
+from services.router.domain.process import SETTLED, Process
+from services.router.domain.replay import mutate
 
 
 def ticking(process: Process, clock: TimeLimit) -> bool:

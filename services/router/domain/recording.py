@@ -1,0 +1,103 @@
+"""What the router records when something happens to an application: pure, no I/O.
+
+`record` turns the incoming fact into the router's record (if it changes anything); `advance`
+(planning.py) then moves the process on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contracts.envelope import Envelope, Event
+from contracts.events import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    FollowUpClosed,
+    FollowUpOpened,
+    MaterialsHandedIn,
+    ResultRecorded,
+    SubtaskAccepted,
+    SupplementSubmitted,
+)
+from contracts.registry import decode
+from contracts.topics import TASK_RESULT_TYPES
+from services.router.domain.events import (
+    FollowUpEnded,
+    FollowUpTracked,
+    MaterialsRecorded,
+    ProcessStarted,
+    SupplementAccepted,
+    WithdrawalRecorded,
+)
+from services.router.domain.process import Process
+
+
+def started(submitted: ApplicationSubmitted, submitted_at: datetime) -> ProcessStarted:
+    return ProcessStarted(
+        matter=submitted.matter,
+        receipt_number=submitted.receipt_number,
+        applicant_name=str(submitted.applicant.get("name") or "申请人"),
+        delivery=submitted.delivery,
+        form=submitted.form,
+        materials=submitted.materials,
+        submitted_at=submitted_at,
+        deferred_materials=submitted.deferred_materials,
+        materials_promised_by=submitted.materials_promised_by,
+    )
+
+
+def record(process: Process, envelope: Envelope) -> Event | None:
+    """The router's record of an incoming fact, or None when it changes nothing
+    (a duplicate, a stale result of an earlier filing, anything after the outcome but
+    follow-ups on the applicant's rating)."""
+    if envelope.event_type in (FollowUpOpened.event_type, FollowUpClosed.event_type):
+        return _follow_up(process, envelope)
+    if process.decided:
+        return None
+    if envelope.event_type in TASK_RESULT_TYPES:
+        return (
+            ResultRecorded(result=envelope.model_dump(mode="json"))
+            if _current(process, envelope)
+            else None
+        )
+    incoming = decode(envelope)
+    if isinstance(incoming, SupplementSubmitted):
+        if process.ending or incoming.notice_id != process.pending_notice:
+            return None
+        return SupplementAccepted(
+            notice_id=incoming.notice_id, materials=incoming.materials, form=incoming.form
+        )
+    if isinstance(incoming, ApplicationWithdrawn) and not process.ending:
+        return WithdrawalRecorded(reason=incoming.reason)
+    if isinstance(incoming, MaterialsHandedIn) and not process.ending:
+        new = sorted(set(incoming.materials) - process.materials)
+        return MaterialsRecorded(materials=tuple(new)) if new else None
+    return None
+
+
+def _follow_up(process: Process, envelope: Envelope) -> Event | None:
+    incoming = decode(envelope)
+    cases = process.clocks.follow_ups
+    if isinstance(incoming, FollowUpOpened) and incoming.case_id not in cases:
+        return FollowUpTracked(
+            case_id=incoming.case_id,
+            opened_at=envelope.occurred_at,
+            time_limit_days=incoming.time_limit_days,
+        )
+    if isinstance(incoming, FollowUpClosed) and incoming.case_id in cases:
+        return FollowUpEnded(case_id=incoming.case_id) if cases[incoming.case_id].open else None
+    return None
+
+
+def _current(process: Process, envelope: Envelope) -> bool:
+    subtask = process.subtasks.get(str(envelope.payload.get("subtask")))
+    if subtask is None or subtask.filing_key != envelope.payload.get("filing_key"):
+        return False
+    if subtask.status == "cancelling":  # a refusal still counts: every reason is reported
+        return envelope.event_type in ("FilingCancelled", "SubtaskRejected", "SubtaskFailed")
+    if envelope.event_type == SubtaskAccepted.event_type:
+        return subtask.status == "dispatched"
+    return subtask.status in ("dispatched", "accepted") and envelope.event_type != "FilingCancelled"
+
+
+__all__ = ["record", "started"]
