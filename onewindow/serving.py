@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import uvicorn
 
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 
 
 @asynccontextmanager

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 
 

@@ -12,32 +12,25 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import structlog
 import uvicorn
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
-from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from contracts.envelope import use_clock
-from eventlog.inbox import Inbox
 from eventlog.kafka_publisher import KafkaEventPublisher
-from eventlog.migrate import migrate_async
 from eventlog.relay import Relay
 from eventlog.store import EventStore
+from runtime.asgi import service_app
+from runtime.broker import broker_for, ensure_topics, producer_for, subscribe_all
 from runtime.clock import clock_from
-from runtime.consumer import Consumer, DeadLetters, subscribe
+from runtime.consumer import Consumer
+from runtime.database import migrate, open_pool
 from runtime.logs import configure_logging
-from runtime.metrics import CONTENT_TYPE_LATEST, RELAY_LAG, broker_metrics, scrape
+from runtime.metrics import RELAY_LAG
 from runtime.settings import ServiceSettings
-from runtime.startup import with_backoff
-from runtime.tracing import TracingConfigError, configure_tracing, untraced
+from runtime.tracing import TracingConfigError, configure_tracing
 
 log = structlog.get_logger()
 
@@ -70,67 +63,33 @@ class Service:
     async def start(self) -> None:
         s = self.settings
         use_clock(clock_from(s.clock_file).now)
-        await with_backoff(
-            f"PostgreSQL at {_where(s.database_url)}",
-            lambda: migrate_async(
-                s.migration_database_url or s.database_url,
-                self.schema,
-                app_role=_role(s.database_url) if s.migration_database_url else None,
-                extra=self.migrations,
-            ),
-            s.startup_timeout_seconds,
-        )
-        self.pool = await asyncpg.create_pool(
-            s.database_url,
-            min_size=2,
-            max_size=s.db_pool_size,
-            server_settings={"search_path": self.schema, "application_name": self.name},
-        )
+        await migrate(s, self.schema, self.migrations)
+        self.pool = await open_pool(s, self.schema, self.name)
         self.store = EventStore(self.pool)
-        await with_backoff(
-            f"Kafka at {s.kafka_bootstrap_servers}", self._ensure_topics, s.startup_timeout_seconds
-        )
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap_servers,
-            acks="all",
-            enable_idempotence=s.kafka_enable_idempotence,
-            linger_ms=5,
-            max_batch_size=256 * 1024,
-            client_id=f"onewindow-{self.name}",
-        )
+        topics = {t for c in self.consumers for t in c.topics} | set(self.publishes_to)
+        await ensure_topics(s, topics)
+        self.producer = producer_for(s, self.name)
         await self.producer.start()
-        self.relay = Relay(
-            self.pool,
-            KafkaEventPublisher(self.producer),
-            batch_size=s.relay_batch_size,
-            report_lag=RELAY_LAG.labels(service=self.name).set,
+        self._start_relay()
+        self.broker = broker_for(s, self.name)
+        subscribe_all(
+            self.broker, self.name, self.consumers, self.pool, self.producer, s.consumer_batch_size
         )
-        self._stop_relay = asyncio.Event()
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
-        self.broker = KafkaBroker(
-            s.kafka_bootstrap_servers,
-            graceful_timeout=30.0,
-            logger=None,
-            middlewares=[
-                KafkaTelemetryMiddleware(),  # a span per batch; per event: consumer.py
-                broker_metrics(self.name),
-            ],
-        )
-        for consumer in self.consumers:
-            group = f"{self.name}.{consumer.name}"
-            subscribe(
-                self.broker,
-                group,
-                consumer,
-                Inbox(self.pool, group),
-                DeadLetters(self.producer, group),
-                s.consumer_batch_size,
-            )
         await self.broker.start()
         for work in self.background:
             self._workers.append(asyncio.create_task(work(self)))
         self.ready = True
         log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
+
+    def _start_relay(self) -> None:
+        self.relay = Relay(
+            self.pool,
+            KafkaEventPublisher(self.producer),
+            batch_size=self.settings.relay_batch_size,
+            report_lag=RELAY_LAG.labels(service=self.name).set,
+        )
+        self._stop_relay = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
 
     async def stop(self) -> None:
         self.ready = False
@@ -143,60 +102,8 @@ class Service:
         await self.pool.close()
         log.info("service stopped")
 
-    async def _ensure_topics(self) -> None:
-        topics = {t for c in self.consumers for t in c.topics} | set(self.publishes_to)
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
-        await admin.start()
-        try:
-            if not self.settings.kafka_create_topics:
-                return
-            existing = set(await admin.list_topics())
-            wanted = [
-                NewTopic(
-                    t, self.settings.kafka_topic_partitions, self.settings.kafka_topic_replication
-                )
-                for t in sorted(topics - existing)
-            ]
-            if wanted:
-                try:
-                    await admin.create_topics(wanted)
-                except TopicAlreadyExistsError:
-                    pass  # another service created it first
-        finally:
-            await admin.close()
-
     def asgi(self) -> FastAPI:
-        # FastAPI's own OpenTelemetry support: a server span per request, a child of the
-        # caller's traceparent header (probes and /metrics left out)
-        app = FastAPI(title=f"OneWindow {self.name}", telemetry={"exclude": untraced})
-        app.state.service = self
-
-        @app.get("/metrics", include_in_schema=False)
-        async def metrics() -> Response:
-            subscribers = self.broker.subscribers if hasattr(self, "broker") else ()
-            return Response(await scrape(subscribers), media_type=CONTENT_TYPE_LATEST)
-
-        @app.get("/healthz", include_in_schema=False)
-        async def healthz() -> dict[str, str]:
-            return {"status": "alive"}
-
-        @app.get("/readyz", include_in_schema=False)
-        async def readyz() -> JSONResponse:
-            if self.ready and await self._database_answers():
-                return JSONResponse({"status": "ready"})
-            return JSONResponse({"status": "starting"}, status_code=503)
-
-        for router in self.routers:
-            app.include_router(router)
-        return app
-
-    async def _database_answers(self) -> bool:
-        try:
-            async with self.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1")
-            return True
-        except (OSError, asyncpg.PostgresError, TimeoutError):
-            return False
+        return service_app(self)
 
 
 def run(service: Service) -> None:
@@ -234,12 +141,3 @@ async def _serve(service: Service) -> int:
     finally:
         await service.stop()
     return 0
-
-
-def _where(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
-
-
-def _role(dsn: str) -> str | None:
-    return urlsplit(dsn).username

@@ -21,7 +21,9 @@ import asyncpg
 import pytest
 
 from eventlog.migrate import migrate_async
-from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from onewindow.embedded.broker import EmbeddedBroker
+from onewindow.embedded.ports import free_port
+from onewindow.embedded.postgres import EmbeddedPostgres
 from onewindow.stack import create_database
 
 

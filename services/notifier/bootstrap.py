@@ -19,8 +19,9 @@ from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.webhook import WebhookSender
 from services.notifier.application_handlers import application_handlers
+from services.notifier.attempts import RetryPolicy
 from services.notifier.clock_handlers import clock_handlers
-from services.notifier.delivery import DeliveryWorker, RetryPolicy
+from services.notifier.delivery import DeliveryWorker
 from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.delivery import Sender
 from services.notifier.handlers import outcome_handlers

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import yaml
 
-from onewindow.demo import Applicant, issue_keys
-from onewindow.embedded import free_port
+from onewindow.applicant import Applicant, issue_keys
+from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, Stack
 from onewindow.webhook import WebhookReceiver
 from services.dept_adapter.config import HERE

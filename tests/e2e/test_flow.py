@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from contracts.catalog import load_catalog
-from onewindow.demo import OUTCOME_NOTICES, Applicant, application_body
+from onewindow.applicant import Applicant, application_body
+from onewindow.demo_view import OUTCOME_NOTICES
 from onewindow.stack import Stack
 from onewindow.webhook import WebhookReceiver
 from tests.e2e.conftest import eventually

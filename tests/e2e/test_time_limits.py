@@ -16,8 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from onewindow.demo import Applicant, application_body
-from onewindow.embedded import free_port
+from onewindow.applicant import Applicant, application_body
+from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, Stack
 from runtime.clock import FileClock
 from tests.e2e.conftest import DEPARTMENTS_FILE, FAST, eventually
@@ -133,6 +133,6 @@ async def test_warnings_and_overdues_are_raised_once_across_a_router_restart(
 
 
 async def _keys(services: Stack) -> dict[str, str]:
-    from onewindow.demo import issue_keys
+    from onewindow.applicant import issue_keys
 
     return await issue_keys(services.database_url, {"web": "web"})

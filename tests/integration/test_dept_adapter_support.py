@@ -25,7 +25,7 @@ from contracts.envelope import Envelope
 from contracts.events import SubtaskCancelled, SubtaskDispatched
 from eventlog.inbox import Inbox
 from eventlog.store import EventStore
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.consumer import by_event_type
 from services.dept_adapter.config import HERE, DeptAdapterSettings, parse_departments

@@ -9,7 +9,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from onewindow.embedded.broker import EmbeddedBroker
+from onewindow.embedded.ports import free_port
+from onewindow.embedded.postgres import EmbeddedPostgres
 
 
 def test_postgres_starts_and_persists_across_restart(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from uuid6 import uuid7
 
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from tests.conftest import ROOT
 
 API_KEY = "outbox-test-key"

@@ -33,7 +33,7 @@ from contracts.events import (
 )
 from contracts.kafka import from_kafka, to_kafka
 from contracts.topics import TASK_RESULTS, tasks_topic
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from tests.conftest import ROOT
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

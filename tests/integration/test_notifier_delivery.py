@@ -26,7 +26,7 @@ from contracts.envelope import Envelope
 from eventlog.inbox import Inbox
 from eventlog.migrate import migrate_async
 from eventlog.store import EventStore
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.consumer import by_event_type
 from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from contracts.catalog import EXAMPLES_DIR, load_catalog
 from eventlog.migrate import migrate_async
 from eventlog.store import StreamAppend, append_streams
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.clock import FileClock
 from runtime.service import Service

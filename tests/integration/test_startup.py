@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from onewindow.embedded import free_port
+from onewindow.embedded.ports import free_port
 from tests.conftest import ROOT
 
 

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from onewindow.demo import application_body
+from onewindow.applicant import application_body
 from onewindow.webhook import WebhookReceiver
 from runtime.service import Service
 from services.dept_adapter import bootstrap as dept_adapter

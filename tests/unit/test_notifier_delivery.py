@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from contracts.events import NoticeDelivered, NoticeDeliveryFailed
-from services.notifier.delivery import RetryPolicy, attempt_delivery
+from services.notifier.attempts import RetryPolicy, attempt_delivery
 from services.notifier.domain.delivery import (
     DeliveryFailure,
     backoff_delay,

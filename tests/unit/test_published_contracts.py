@@ -21,7 +21,8 @@ from contracts.publish import CONTRACTS, differences, render
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import PublishedEvent, published_events, topic_of
 from contracts.topics import tasks_topic, topic_for
-from onewindow.cli import app, published_services
+from onewindow.cli import app
+from onewindow.commands.contracts import published_services
 
 FIX = "run `onewindow contracts generate` and commit contracts/schemas and contracts/asyncapi"
 
