@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ class Service:
     relay: Relay = field(init=False)
     ready: bool = field(default=False, init=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack, init=False)
     _workers: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -61,21 +62,27 @@ class Service:
         return self.name
 
     async def start(self) -> None:
-        s = self.settings
+        """Start in order; each part's stop is registered as it starts, so `stop` closes
+        exactly what a start that failed half-way had opened, in reverse order."""
+        s, opened = self.settings, self._exit
         use_clock(clock_from(s.clock_file).now)
         await migrate(s, self.schema, self.migrations)
         self.pool = await open_pool(s, self.schema, self.name)
+        opened.push_async_callback(self.pool.close)
         self.store = EventStore(self.pool)
         topics = {t for c in self.consumers for t in c.topics} | set(self.publishes_to)
         await ensure_topics(s, topics)
         self.producer = producer_for(s, self.name)
         await self.producer.start()
+        opened.push_async_callback(self.producer.stop)
         self._start_relay()
+        opened.push_async_callback(self._stop_background)
         self.broker = broker_for(s, self.name)
         subscribe_all(
             self.broker, self.name, self.consumers, self.pool, self.producer, s.consumer_batch_size
         )
         await self.broker.start()
+        opened.push_async_callback(self.broker.stop)  # first to stop: no new batches
         for work in self.background:
             self._workers.append(asyncio.create_task(work(self)))
         self.ready = True
@@ -88,18 +95,22 @@ class Service:
             batch_size=self.settings.relay_batch_size,
             report_lag=RELAY_LAG.labels(service=self.name).set,
         )
-        self._stop_relay = asyncio.Event()
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop_relay), name="relay"))
+        stop_relay = asyncio.Event()
+        relay = asyncio.create_task(self.relay.run(stop_relay), name="relay")
+
+        async def drain() -> None:  # after the background work: publish what it recorded
+            stop_relay.set()
+            await asyncio.gather(relay, return_exceptions=True)
+
+        self._exit.push_async_callback(drain)
+
+    async def _stop_background(self) -> None:
+        self.stopping.set()  # background work returns when it sees this
+        await asyncio.gather(*self._workers, return_exceptions=True)
 
     async def stop(self) -> None:
         self.ready = False
-        await self.broker.stop()
-        self.stopping.set()  # background work returns when it sees this
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._stop_relay.set()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.producer.stop()
-        await self.pool.close()
+        await self._exit.aclose()
         log.info("service stopped")
 
     def asgi(self) -> FastAPI:
@@ -125,6 +136,7 @@ async def _serve(service: Service) -> int:
     try:
         await service.start()
     except Exception as exc:
+        await service.stop()  # closes what the start opened
         log.error("cannot start", error=f"{type(exc).__name__}: {exc}")
         return 1
     config = uvicorn.Config(

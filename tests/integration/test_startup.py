@@ -1,5 +1,6 @@
 """A service whose database is down at start-up says so in one line per try, backs off,
-and gives up cleanly when its start-up timeout has passed."""
+and gives up cleanly when its start-up timeout has passed; one that fails half-way closes
+what it had opened."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import json
 import os
 import subprocess
 import sys
+from uuid import uuid4
+
+import pytest
 
 from onewindow.embedded.ports import free_port
-from tests.conftest import ROOT
+from runtime.service import Service
+from runtime.settings import ServiceSettings
+from tests.conftest import ROOT, Stack
 
 
 def test_database_down_at_start_gives_one_line_per_retry_then_a_clean_exit() -> None:
@@ -35,3 +41,20 @@ def test_database_down_at_start_gives_one_line_per_retry_then_a_clean_exit() -> 
     assert retries[1]["retry_in_s"] >= retries[0]["retry_in_s"] * 0.5
     assert lines[-1]["event"] == "cannot start" and lines[-1]["level"] == "error"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+async def test_a_start_failing_half_way_is_stopped_closing_what_it_opened(stack: Stack) -> None:
+    settings = ServiceSettings(
+        database_url=stack.database_url,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",  # nothing answers
+        startup_timeout_seconds=1,
+    )
+    service = Service("t_start_" + uuid4().hex[:8], settings, publishes_to=["onewindow.outcomes"])
+    with pytest.raises(Exception, match=r"Kafka|Connect"):
+        await service.start()
+    assert not service.pool.is_closing()  # PostgreSQL was reached: the pool is open
+
+    await service.stop()
+
+    assert service.pool.is_closing()
+    assert not service.ready
