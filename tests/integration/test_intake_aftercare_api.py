@@ -18,7 +18,7 @@ from contracts.events import Delivery, OutcomeDecided, ResultHeld, TimeLimitExce
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
-from services.intake.bootstrap import IntakeSettings, build
+from tests.integration.in_process import client_of, intake_on, running
 
 Keyed = Callable[[str], Awaitable[dict[str, str]]]
 DELIVERY = Delivery(channel="email", address="chen@example.cn")
@@ -36,22 +36,13 @@ def soon(days: int = 5) -> str:
 
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
-    settings = IntakeSettings(
-        database_url=stack.database_url, kafka_bootstrap_servers=stack.kafka,
-        startup_timeout_seconds=60,
-    )  # fmt: skip
-    service = build(settings, schema="t_intake_" + uuid4().hex[:8])
-    await service.start()
-    try:
+    async with running(intake_on(stack)) as service:
         yield service
-    finally:
-        await service.stop()
 
 
 @pytest.fixture(scope="module")
 async def http(intake: Service) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=intake.asgi())
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with client_of(intake) as client:
         yield client
 
 

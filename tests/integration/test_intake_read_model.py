@@ -47,9 +47,10 @@ from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
 from services.intake.adapters.queries import application_view
 from services.intake.adapters.rebuild import READ_MODEL_TABLES, rebuild_read_model
-from services.intake.bootstrap import MIGRATIONS, IntakeSettings, build
+from services.intake.bootstrap import MIGRATIONS
 from services.intake.domain.callers import Caller
 from services.intake.domain.views import ApplicationView
+from tests.integration.in_process import client_of, intake_on, running
 
 CLERK = Caller("clerk-test", "clerk")
 SUBTASKS = ["amr-licence", "psb-seal", "tax-invoice", "hrss-social-insurance", "hpf-provident-fund"]
@@ -332,16 +333,8 @@ async def test_rebuild_from_the_logs_equals_the_applied_model(
 
 @pytest.fixture
 async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
-    settings = IntakeSettings(
-        database_url=stack.database_url, kafka_bootstrap_servers=stack.kafka,
-        startup_timeout_seconds=60,
-    )  # fmt: skip
-    service = build(settings, schema="t_intake_" + uuid4().hex[:8])
-    await service.start()
-    try:
+    async with running(intake_on(stack)) as service:
         yield service
-    finally:
-        await service.stop()
 
 
 async def _publish(stack, logs: dict[str, list[Envelope]], kafka_only: list[Envelope]) -> None:  # type: ignore[no-untyped-def]
@@ -381,8 +374,7 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
     headers = {"Authorization": "Bearer " + await issue_api_key(intake.pool, "web-live", "web")}
     body = json.loads((EXAMPLES_DIR / "business-startup.json").read_text(encoding="utf-8"))
     body["delivery"] = {"channel": "webhook", "address": "https://client.example.cn/hook"}
-    transport = httpx.ASGITransport(app=intake.asgi())
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+    async with client_of(intake) as http:
         answer = await http.post(
             "/v1/applications", json=body, headers=headers | {"Idempotency-Key": "live-1"}
         )

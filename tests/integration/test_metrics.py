@@ -30,33 +30,19 @@ from eventlog.store import EventStore
 from runtime.clock import SystemClock
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
-from services.intake.bootstrap import IntakeSettings
-from services.intake.bootstrap import build as build_intake
 from services.router.bootstrap import RouterSettings
 from services.router.bootstrap import build as build_router
 from services.router.handlers import handle_with, process_stream
 from tests.helpers import event
+from tests.integration.in_process import client_of, intake_on, running
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 MATTER = "business-startup"
 
 
-async def started(service: Service) -> AsyncIterator[Service]:
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
-    settings = IntakeSettings(
-        database_url=stack.database_url,
-        kafka_bootstrap_servers=stack.kafka,
-        startup_timeout_seconds=60,
-    )
-    async for service in started(build_intake(settings, schema="t_intake_" + uuid4().hex[:8])):
+    async with running(intake_on(stack)) as service:
         yield service
 
 
@@ -69,8 +55,8 @@ async def router(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-de
     )
     # no Kafka consumer: events come through its inbox below, so only ours are processed
     service = replace(build_router(settings, schema="t_router_" + uuid4().hex[:8]), consumers=())
-    async for running in started(service):
-        yield running
+    async with running(service) as started:
+        yield started
 
 
 async def scrape(service: Service) -> Samples:
@@ -115,8 +101,7 @@ async def test_a_submission_counts_once_and_intake_shows_broker_and_lag_series(
     submitted = "onewindow_applications_submitted_total"
     before = value(await scrape(intake), submitted, matter=MATTER, channel="web") or 0.0
 
-    transport = httpx.ASGITransport(app=intake.asgi())
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with client_of(intake) as client:
         first = await client.post("/v1/applications", json=body, headers=headers)
         again = await client.post("/v1/applications", json=body, headers=headers)
     assert first.status_code == again.status_code == 202, first.text
@@ -149,8 +134,7 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     body = json.loads((EXAMPLES_DIR / f"{MATTER}.json").read_text(encoding="utf-8"))
     body["delivery"] = {"channel": "sms", "address": "13800138000"}
     headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid4())}
-    transport = httpx.ASGITransport(app=intake.asgi())
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with client_of(intake) as client:
         answer = await client.post("/v1/applications", json=body, headers=headers)
     assert answer.status_code == 202, answer.text
     application_id = UUID(answer.json()["application_id"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from services.intake.domain.ops_views import age, trace_id
 from services.intake.entrypoints.ops import ops_routes
 from services.intake.entrypoints.ops_html import when
 from tests.integration.browser import ensure_browser, run_script
+from tests.integration.in_process import running
 from tests.integration.ops_story import AMR_RECEIPT, NOW, H, S, Story, half_way
 
 PASSWORD = "ops-" + uuid4().hex
@@ -53,15 +54,6 @@ class Console:
     withdrawn: UUID
     now: datetime
     schemas: dict[str, str]
-
-
-@asynccontextmanager
-async def started(service: Service) -> AsyncIterator[Service]:
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.stop()
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +89,11 @@ async def console(stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     adapter = replace(
         build_adapter(DeptAdapterSettings(**common)), name=f"{prefix}_adapter_live", consumers=()
     )
-    async with AsyncExitStack() as running:
-        await running.enter_async_context(started(adapter))
-        await running.enter_async_context(serving(adapter.asgi(), adapter_port, lifespan="off"))
-        await running.enter_async_context(started(intake))
-        url = await running.enter_async_context(serving(intake.asgi(), lifespan="off"))
+    async with AsyncExitStack() as opened:
+        await opened.enter_async_context(running(adapter))
+        await opened.enter_async_context(serving(adapter.asgi(), adapter_port, lifespan="off"))
+        await opened.enter_async_context(running(intake))
+        url = await opened.enter_async_context(serving(intake.asgi(), lifespan="off"))
         receipt, app, withdrawn = await _file(url, intake, clock, t0)
         story = half_way(app, t0)
         await _record(intake.pool, schemas, story)
