@@ -94,7 +94,7 @@ class Inbox:
                     envelope.event_id,
                 )
                 if not inserted:
-                    log.info("duplicate ignored", event_id=str(envelope.event_id))
+                    log.debug("duplicate ignored", event_id=str(envelope.event_id))
                     continue
                 try:
                     await handler(envelope, uow)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, StatusCode
@@ -14,6 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from contracts.envelope import Envelope, traceparent_of
 from contracts.kafka import to_kafka
 from contracts.topics import topic_for
+from eventlog.published import Placed
 from eventlog.store import RecordedEvent
 
 _W3C = TraceContextTextMapPropagator()
@@ -23,13 +25,14 @@ class KafkaEventPublisher:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
 
-    async def publish(self, events: Sequence[RecordedEvent]) -> None:
+    async def publish(self, events: Sequence[RecordedEvent]) -> list[Placed | None]:
         # Sends are queued in order and awaited together; aiokafka keeps at most one
         # request in flight per broker, so one application's events keep their order.
-        sends, spans = [], list[Span]()
+        sends, spans, carried = [], list[Span](), list[bool]()
         try:
             for event in events:
                 topic = topic_for(event.envelope)
+                carried.append(topic is not None)
                 if topic is None:
                     continue
                 spans.append(span := _producer_span(topic, event.envelope))
@@ -38,7 +41,8 @@ class KafkaEventPublisher:
                 traced = event.envelope.model_copy(update={"traceparent": traceparent})
                 key, value, headers = to_kafka(traced)
                 sends.append(await self.producer.send(topic, value, key=key, headers=headers))
-            await asyncio.gather(*sends)
+            acks = iter(await asyncio.gather(*sends))
+            return [_placed(next(acks)) if on_topic else None for on_topic in carried]
         except BaseException as exc:
             for span in spans:
                 span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
@@ -46,6 +50,10 @@ class KafkaEventPublisher:
         finally:
             for span in spans:
                 span.end()
+
+
+def _placed(ack: RecordMetadata) -> Placed:
+    return Placed(ack.topic, ack.partition, ack.offset)
 
 
 def _producer_span(topic: str, envelope: Envelope) -> Span:

@@ -1,7 +1,9 @@
 """Schema migrations, run by Alembic at service start or by `onewindow migrate`.
 
 Every schema gets the event log (`migrations/versions`); a service with tables of its own
-(a read model) passes its own versions directory, whose first revision follows "0001".
+(a read model) passes its own versions directory, whose first revision follows "0001". The
+event log's later revisions and a service's own are two branches from "0001": both go to
+their heads.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def _config(dsn: str, schema: str, app_role: str | None, extra: Sequence[Path] =
 
 
 def migrate(dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()) -> None:
-    """Bring `schema` to the newest revision; a no-op when it is there already."""
-    command.upgrade(_config(dsn, schema, app_role, extra), "head")
+    """Bring `schema` to the newest revisions; a no-op when it is there already."""
+    command.upgrade(_config(dsn, schema, app_role, extra), "heads")
 
 
 async def migrate_async(

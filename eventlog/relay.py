@@ -5,25 +5,33 @@ skips an event whose transaction committed late. The checkpoint moves only after
 broker acknowledged the whole batch: a crash republishes at most that last batch, and
 consumers drop the repeat by event_id (the inbox). One relay per schema runs at a time,
 held by an advisory lock; other replicas wait as standbys.
+
+A broker that lost its data is noticed by the relay itself (eventlog/published.py): it
+goes back to the consumed position and publishes from there again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import asyncpg
 import structlog
 
-from eventlog.store import SELECT_EVENTS, RecordedEvent, to_recorded
+from eventlog.broker_watch import BrokerWatch
+from eventlog.published import Placed, PublishedOffsets, TopicPartition, decode, encode
+from eventlog.store import SELECT_EVENTS, Connection, RecordedEvent, to_recorded
 
 log = structlog.get_logger()
 
 
 class EventPublisher(Protocol):
-    async def publish(self, events: Sequence[RecordedEvent]) -> None:
-        """Return only when the broker acknowledged every event."""
+    async def publish(self, events: Sequence[RecordedEvent]) -> Sequence[Placed | None]:
+        """Return only when the broker acknowledged every event: where each one landed
+        (None for an event no topic carries), in the order given."""
 
 
 class Relay:
@@ -34,11 +42,18 @@ class Relay:
         *,
         batch_size: int = 2000,
         idle_poll_seconds: float = 1.0,
+        publish_timeout_seconds: float = 60.0,
+        watch: BrokerWatch | None = None,
+        watch_seconds: float = 10.0,
         report_lag: Callable[[int], None] = lambda _: None,
+        report_data_loss: Callable[[], None] = lambda: None,
     ) -> None:
         self.pool, self.publisher = pool, publisher
         self.batch_size, self.idle_poll_seconds = batch_size, idle_poll_seconds
-        self.report_lag = report_lag
+        self.publish_timeout = publish_timeout_seconds
+        self.watch, self.watch_seconds = watch, watch_seconds
+        self.report_lag, self.report_data_loss = report_lag, report_data_loss
+        self.offsets = PublishedOffsets()
         self._wake = asyncio.Event()
 
     async def pending(self) -> int:
@@ -75,9 +90,23 @@ class Relay:
         if not rows:
             return 0
         events = [to_recorded(r) for r in rows]
-        await self.publisher.publish(events)
+        placed = await asyncio.wait_for(self.publisher.publish(events), self.publish_timeout)
+        lost = self.offsets.acknowledged(
+            (e.position, where) for e, where in zip(events, placed, strict=True) if where
+        )
+        if lost:
+            await self._heal(f"offsets went backwards on {_named(lost)}")
+            return len(events)
         async with self.pool.acquire() as conn:
-            await conn.execute("UPDATE relay_checkpoint SET position = $1", events[-1].position)
+            moved = await conn.fetchval(
+                "UPDATE relay_checkpoint SET position = $2, acked_offsets = $3::jsonb"
+                " WHERE position = $1 RETURNING true",
+                checkpoint,
+                events[-1].position,
+                json.dumps(encode(self.offsets.last_acknowledged)),
+            )
+        if not moved:  # someone rewound the checkpoint meanwhile: their word stands
+            log.info("relay checkpoint was moved by a republish; going on from there")
         self.report_lag(relay_lag(newest, events[-1].position))
         return len(events)
 
@@ -93,19 +122,87 @@ class Relay:
                     return
             await lock_conn.add_listener(schema + ".events", self._on_notify)
             try:
-                while not stop.is_set():
-                    self._wake.clear()
-                    if await self._publish_batch() < self.batch_size:
-                        await _wait(self._wake, self.idle_poll_seconds, stop)
-                await self.publish_pending()
+                await self._restore(lock_conn)
+                await self._relay(stop)
             finally:
                 await lock_conn.remove_listener(schema + ".events", self._on_notify)
                 await lock_conn.execute(
                     "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
                 )
 
+    async def _relay(self, stop: asyncio.Event) -> None:
+        if self.watch is not None:
+            await self.watch.start()
+        try:
+            looked = time.monotonic()
+            while not stop.is_set():
+                self._wake.clear()
+                sent = await self._publish_batch()
+                if self.watch is not None and time.monotonic() - looked >= self.watch_seconds:
+                    await self._look_at_broker()
+                    looked = time.monotonic()
+                if sent < self.batch_size:
+                    await _wait(self._wake, self.idle_poll_seconds, stop)
+            await self.publish_pending()
+        finally:
+            if self.watch is not None:
+                await self.watch.stop()
+
+    async def _restore(self, conn: Connection) -> None:
+        stored = await conn.fetchval("SELECT acked_offsets FROM relay_checkpoint")
+        self.offsets = PublishedOffsets(decode(json.loads(stored)))
+
+    async def _look_at_broker(self) -> None:
+        """Has the broker lost what it acknowledged? If not, how far was it consumed?"""
+        assert self.watch is not None
+        partitions = list(self.offsets.last_acknowledged)
+        if not partitions:
+            return
+        try:
+            behind = self.offsets.behind(await self.watch.log_ends(partitions))
+            if behind:
+                await self._heal(f"the log ends before what was acknowledged on {_named(behind)}")
+                return
+            committed = await self.watch.committed(partitions)
+        except Exception as exc:  # broker away, or without an API we ask: relaying goes on
+            log.warning("cannot ask the broker about its logs", error=f"{type(exc).__name__}")
+            return
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT consumed_position, position FROM relay_checkpoint")
+            assert row is not None
+            known, checkpoint = row["consumed_position"], row["position"]
+            consumed = self.offsets.consumed_position(committed, known, checkpoint + 1)
+            if consumed > known:
+                await conn.execute(
+                    "UPDATE relay_checkpoint SET consumed_position = $1"
+                    " WHERE consumed_position < $1",
+                    consumed,
+                )
+
+    async def _heal(self, why: str) -> None:
+        """The broker lost data: publish again everything a group may not have consumed."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "UPDATE relay_checkpoint SET position = least(position, consumed_position - 1),"
+                " acked_offsets = '{}' RETURNING position, consumed_position"
+            )
+            assert row is not None
+            newest = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
+        self.offsets.forget()
+        self.report_data_loss()
+        log.warning(
+            "the broker lost data; republishing what may not have been consumed",
+            why=why,
+            from_position=row["position"] + 1,
+            events=max(newest - row["position"], 0),
+        )
+
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+
+
+def _named(partitions: Sequence[TopicPartition]) -> str:
+    return ", ".join(f"{topic}/{partition}" for topic, partition in partitions)
 
 
 async def _wait(event: asyncio.Event, timeout: float, also: asyncio.Event | None = None) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from onewindow.commands import api_key, bench, contracts, logs, stack, stats
+from onewindow.commands import api_key, bench, contracts, dead_letters, logs, stack, stats
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(api_key.app, name="api-key")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(dead_letters.app, name="dead-letters")
 
 app.command()(stack.up)
 app.command()(stack.demo)

@@ -23,8 +23,8 @@ def service_app(service: Service) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        subscribers = service.broker.subscribers if hasattr(service, "broker") else ()
-        return Response(await scrape(subscribers), media_type=CONTENT_TYPE_LATEST)
+        consumers = [(loop.group, loop.kafka) for loop in service.loops]
+        return Response(await scrape(consumers), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -32,9 +32,14 @@ def service_app(service: Service) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        if service.ready and await database_answers(service.pool):
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "starting"}, status_code=503)
+        if not service.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        down = {part: round(seconds, 1) for part, seconds in service.parts_down().items()}
+        if down:
+            return JSONResponse({"status": "degraded", "parts_down_s": down}, status_code=503)
+        if not await database_answers(service.pool):
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     for router in service.routers:
         app.include_router(router)

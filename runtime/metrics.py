@@ -1,9 +1,9 @@
 """Prometheus metrics: one registry per process, served at /metrics by every service.
 
-Here live the metrics every service has: FastStream's broker metrics, the relay's lag, the
-consumers' lag and the process's own. Each service defines its domain metrics once, in its
-own `metrics.py`, in this same registry, and lists their series in `METRICS`; a service
-exports `SHARED_METRICS | METRICS` (docs/metrics.md lists them all).
+Here live the metrics every service has: what its consumers did, the relay's lag, the
+consumers' lag, its parts' restarts and the process's own. Each service defines its domain
+metrics once, in its own `metrics.py`, in this same registry, and lists their series in
+`METRICS`; a service exports `SHARED_METRICS | METRICS` (docs/metrics.md lists them all).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka.errors import IllegalStateError
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
+    Counter,
     Gauge,
     GCCollector,
     PlatformCollector,
@@ -44,6 +44,38 @@ CONSUMER_LAG = Gauge(
     ["group", "topic", "partition"],
     registry=REGISTRY,
 )
+CONSUMED = Counter(
+    "onewindow_consumer_records_total",
+    "Records a consumer group dealt with, by outcome: processed (new, handled and committed),"
+    " duplicate (seen before, dropped by the inbox), dead_lettered.",
+    ["group", "outcome"],
+    registry=REGISTRY,
+)
+CONSUMER_FAILURES = Counter(
+    "onewindow_consumer_failures_total",
+    "Failed attempts to handle records, by kind: transient (database or broker away; the"
+    " batch comes again) or handler (counted toward the event's dead-lettering).",
+    ["group", "kind"],
+    registry=REGISTRY,
+)
+PART_RESTARTS = Counter(
+    "onewindow_part_restarts_total",
+    "Restarts of a supervised part of a service (relay, consumer, worker) after it failed.",
+    ["service", "part"],
+    registry=REGISTRY,
+)
+PART_UP = Gauge(
+    "onewindow_part_up",
+    "1 while a supervised part of the service runs, 0 while it waits to be restarted.",
+    ["service", "part"],
+    registry=REGISTRY,
+)
+BROKER_DATA_LOSS = Counter(
+    "onewindow_relay_broker_data_loss_total",
+    "Times the relay found that the broker lost events it had acknowledged, and republished.",
+    ["service"],
+    registry=REGISTRY,
+)
 POSITION_TIMEOUT_SECONDS = 0.5
 
 # The series a scrape can show for each family type (counters and histograms have several).
@@ -53,13 +85,6 @@ _SERIES = {
     "summary": ("", "_sum", "_count", "_created"),
     "info": ("_info",),
 }
-
-
-def broker_metrics(service: str) -> KafkaPrometheusMiddleware:
-    """FastStream's metrics of one service's broker. Every instance shares the same series
-    (`app_name` tells the services apart). With batch subscribers a batch counts as its
-    records, all under the topic of its first record (the `handler` label)."""
-    return KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service)
 
 
 def series_names(*metrics: MetricWrapperBase) -> frozenset[str]:
@@ -81,30 +106,25 @@ def exported_series(registry: CollectorRegistry = REGISTRY) -> frozenset[str]:
     )
 
 
-broker_metrics("onewindow")  # registers FastStream's families now, so they are listed
 SHARED_METRICS = exported_series()
 
 
 def partition_lag(highwater: int | None, position: int | None) -> int | None:
-    """Records not consumed yet; None while either offset is unknown (nothing fetched yet)."""
+    """Records not consumed yet; None while either offset is unknown (nothing fetched yet).
+    A position beyond the log end (the broker lost data) leaves every record waiting."""
     if highwater is None or position is None:
         return None
-    return max(highwater - position, 0)
+    return highwater - position if position <= highwater else highwater
 
 
 _measured: dict[str, set[tuple[str, str]]] = {}
 
 
-async def measure_consumer_lag(subscribers: Iterable[object]) -> None:
+async def measure_consumer_lag(consumers: Iterable[tuple[str, Any]]) -> None:
     """Set the lag of every partition each group's consumer holds now, and forget the
-    partitions it gave up (a rebalance, a stop). Called at each scrape with the broker's
-    subscribers: FastStream's Kafka subscribers name their `group_id` and hold the aiokafka
-    `consumer` while they run."""
-    for subscriber in subscribers:
-        group: str | None = getattr(subscriber, "group_id", None)
-        if group is None:
-            continue
-        consumer = getattr(subscriber, "consumer", None)
+    partitions it gave up (a rebalance, a stop). Called at each scrape with every group and
+    its running aiokafka consumer (None while it is not running)."""
+    for group, consumer in consumers:
         lags = await _lags(consumer) if consumer is not None else {}
         for topic, partition in _measured.get(group, set()) - lags.keys():
             CONSUMER_LAG.remove(group, topic, partition)
@@ -127,7 +147,7 @@ async def _lags(consumer: Any) -> dict[tuple[str, str], int]:
     return lags
 
 
-async def scrape(subscribers: Iterable[object]) -> bytes:
+async def scrape(consumers: Iterable[tuple[str, Any]]) -> bytes:
     """The registry in Prometheus' text format, the consumers' lag measured just now."""
-    await measure_consumer_lag(subscribers)
+    await measure_consumer_lag(consumers)
     return generate_latest(REGISTRY)

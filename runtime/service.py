@@ -1,46 +1,58 @@
 """The runtime every service shares: one bootstrap builds the pool, the broker, the relay
 and the subscriptions; an ASGI app serves /healthz, /readyz and /metrics.
 
-Shutdown (SIGTERM, which uvicorn catches): stop consuming and let the batch in hand finish
-(FastStream's graceful timeout), then let the relay publish what is left, then close.
+Shutdown (SIGTERM, which uvicorn catches): stop consuming and let the batch in hand finish,
+stop the background work, then let the relay publish what is left, then close.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import structlog
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from contracts.envelope import use_clock
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.relay import Relay
+from eventlog.retry import Backoff
 from eventlog.store import EventStore
 from runtime.asgi import service_app
-from runtime.broker import broker_for, ensure_topics, producer_for, subscribe_all
+from runtime.broker import (
+    broker_watch,
+    consumer_loops,
+    ensure_topics,
+    keep_topics,
+    producer_for,
+)
 from runtime.clock import clock_from
-from runtime.consumer import Consumer
+from runtime.consumer import Consumer, ConsumerLoop
 from runtime.database import migrate, open_pool
 from runtime.logs import configure_logging
-from runtime.metrics import RELAY_LAG
+from runtime.metrics import BROKER_DATA_LOSS, RELAY_LAG
 from runtime.settings import ServiceSettings
+from runtime.supervision import Part, Supervisor
 from runtime.tracing import TracingConfigError, configure_tracing
 
 log = structlog.get_logger()
+Work = Callable[["Service", asyncio.Event], Awaitable[None]]
+GAVE_UP = 3  # the exit status of a service that stopped because a part did not recover
 
 
 @dataclass
 class Service:
     """One running service. `store` is its event log; `consumers` its subscriptions;
-    `background` long-running work started after the consumers (it returns once `stopping`
-    is set); `migrations` a versions directory of the service's own tables."""
+    `background` its long-running work by name (each returns once its stop event is set);
+    `migrations` a versions directory of the service's own tables. Every long-running part
+    — the relay, each consumer, each background work, the topic keeper — is supervised."""
 
     name: str
     settings: ServiceSettings
@@ -48,14 +60,24 @@ class Service:
     publishes_to: Sequence[str] = ()
     routers: Sequence[APIRouter] = ()
     migrations: Sequence[Path] = ()
-    background: Sequence[Callable[[Service], Coroutine[Any, Any, None]]] = ()
+    background: Mapping[str, Work] = field(default_factory=dict)
     pool: asyncpg.Pool = field(init=False)
     store: EventStore = field(init=False)
+    producer: AIOKafkaProducer = field(init=False)
     relay: Relay = field(init=False)
+    supervisor: Supervisor = field(init=False)
+    loops: list[ConsumerLoop] = field(default_factory=list, init=False)
     ready: bool = field(default=False, init=False)
-    stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack, init=False)
-    _workers: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.supervisor = Supervisor(
+            self.name,
+            backoff=Backoff(s.retry_first_seconds, s.retry_max_seconds),
+            stable_seconds=s.part_stable_seconds,
+            give_up_seconds=s.part_give_up_seconds,
+        )
 
     @property
     def schema(self) -> str:
@@ -63,7 +85,9 @@ class Service:
 
     async def start(self) -> None:
         """Start in order; each part's stop is registered as it starts, so `stop` closes
-        exactly what a start that failed half-way had opened, in reverse order."""
+        exactly what a start that failed half-way had opened, in reverse order: consumers
+        first (no new batches), then the background work, then the relay (it publishes
+        what they recorded), then the producer and the pool."""
         s, opened = self.settings, self._exit
         use_clock(clock_from(s.clock_file).now)
         await migrate(s, self.schema, self.migrations)
@@ -75,38 +99,35 @@ class Service:
         self.producer = producer_for(s, self.name)
         await self.producer.start()
         opened.push_async_callback(self.producer.stop)
-        self._start_relay()
-        opened.push_async_callback(self._stop_background)
-        self.broker = broker_for(s, self.name)
-        subscribe_all(
-            self.broker, self.name, self.consumers, self.pool, self.producer, s.consumer_batch_size
-        )
-        await self.broker.start()
-        opened.push_async_callback(self.broker.stop)  # first to stop: no new batches
-        for work in self.background:
-            self._workers.append(asyncio.create_task(work(self)))
-        self.ready = True
-        log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
-
-    def _start_relay(self) -> None:
+        opened.push_async_callback(self.supervisor.stop)
+        self._supervise([Part("topics", keep_topics(s, topics))])
         self.relay = Relay(
             self.pool,
             KafkaEventPublisher(self.producer),
-            batch_size=self.settings.relay_batch_size,
+            batch_size=s.relay_batch_size,
+            publish_timeout_seconds=s.relay_publish_timeout_seconds,
+            watch=broker_watch(s),
+            watch_seconds=s.relay_watch_seconds,
             report_lag=RELAY_LAG.labels(service=self.name).set,
+            report_data_loss=BROKER_DATA_LOSS.labels(service=self.name).inc,
         )
-        stop_relay = asyncio.Event()
-        relay = asyncio.create_task(self.relay.run(stop_relay), name="relay")
+        self._supervise([Part("relay", self.relay.run)])
+        self._supervise([Part(name, partial(work, self)) for name, work in self.background.items()])
+        self.loops = consumer_loops(s, self.name, self.consumers, self.pool, self.producer)
+        self._supervise([Part(f"consumer:{loop.consumer.name}", loop.run) for loop in self.loops])
+        self.ready = True
+        log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
 
-        async def drain() -> None:  # after the background work: publish what it recorded
-            stop_relay.set()
-            await asyncio.gather(relay, return_exceptions=True)
+    def _supervise(self, parts: Sequence[Part]) -> None:
+        for part in parts:
+            self.supervisor.start(part)
+        names = [p.name for p in parts]
+        self._exit.push_async_callback(self.supervisor.stop, names)
 
-        self._exit.push_async_callback(drain)
-
-    async def _stop_background(self) -> None:
-        self.stopping.set()  # background work returns when it sees this
-        await asyncio.gather(*self._workers, return_exceptions=True)
+    def parts_down(self) -> dict[str, float]:
+        """Parts down longer than the grace, with the seconds they have been down."""
+        grace = self.settings.part_down_grace_seconds
+        return {name: s for name, s in self.supervisor.down().items() if s >= grace}
 
     async def stop(self) -> None:
         self.ready = False
@@ -148,8 +169,19 @@ async def _serve(service: Service) -> int:
         lifespan="off",
         timeout_graceful_shutdown=30,
     )
+    server = uvicorn.Server(config)
+
+    async def exit_when_a_part_gave_up() -> None:
+        await service.supervisor.gave_up.wait()
+        server.should_exit = True
+
+    watchdog = asyncio.create_task(exit_when_a_part_gave_up())
     try:
-        await uvicorn.Server(config).serve()
+        await server.serve()
     finally:
+        watchdog.cancel()
         await service.stop()
+    if service.supervisor.gave_up.is_set():
+        log.error("stopped: a part did not recover", part=service.supervisor.gave_up_on)
+        return GAVE_UP
     return 0

@@ -25,11 +25,46 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(4, ge=1)
     kafka_topic_replication: int = Field(1, ge=1)
     kafka_create_topics: bool = True
+    kafka_topic_check_seconds: float = Field(
+        10.0, gt=0, description="How often the service looks for topics that vanished."
+    )
+    kafka_request_timeout_seconds: float = Field(30.0, gt=0)
+    kafka_watched_groups: tuple[str, ...] = Field(
+        (
+            "intake.read-model",
+            "router.process",
+            "dept_adapter.filing",
+            "notifier.delivery",
+            "notifier.supervision",
+            "notifier.applications",
+            "legacy-psb",
+        ),
+        description="Consumer groups that must never miss an event: after a broker lost its"
+        " data, the relay republishes what one of them may not have consumed.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"
     consumer_batch_size: int = Field(500, ge=1)
+    consumer_max_attempts: int = Field(
+        5, ge=1, description="Failed attempts after which an event is a dead letter."
+    )
     relay_batch_size: int = Field(2000, ge=1)
+    relay_publish_timeout_seconds: float = Field(60.0, gt=0)
+    relay_watch_seconds: float = Field(
+        10.0, gt=0, description="How often the relay asks the broker whether it lost data."
+    )
+    retry_first_seconds: float = Field(0.2, gt=0, description="First wait of every back-off.")
+    retry_max_seconds: float = Field(15.0, gt=0, description="Longest wait of every back-off.")
+    part_stable_seconds: float = Field(
+        5.0, gt=0, description="How long a restarted part must run before it counts as up."
+    )
+    part_down_grace_seconds: float = Field(
+        15.0, gt=0, description="/readyz answers 503 while a part has been down this long."
+    )
+    part_give_up_seconds: float = Field(
+        600.0, gt=0, description="The service exits non-zero when a part is down this long."
+    )
     startup_timeout_seconds: float = Field(120.0, gt=0)
     db_pool_size: int = Field(10, ge=2)
     clock_file: Path | None = Field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from contracts.topics import TASK_RESULTS, tasks_topic
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
@@ -19,8 +21,8 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
     departments = load_departments(settings.departments_file)
     runner = Runner(settings, departments)
 
-    async def file_with_departments(service: Service) -> None:
-        await runner.run(service.pool, service.stopping)
+    async def file_with_departments(service: Service, stop: asyncio.Event) -> None:
+        await runner.run(service.pool, stop)
 
     # psb is never among them: its legacy system consumes onewindow.tasks.psb itself.
     topics = [tasks_topic(d) for d in sorted(departments)]
@@ -30,5 +32,5 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
         consumers=[Consumer("filing", topics, by_event_type(inbox_handlers(departments)))],
         publishes_to=[TASK_RESULTS],
         routers=[routes(runner, settings.callback_secret.get_secret_value().encode())],
-        background=[file_with_departments],
+        background={"filing": file_with_departments},
     )

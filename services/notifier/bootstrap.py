@@ -3,16 +3,15 @@ applications projection) and the delivery workers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import asyncio
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from contracts.catalog import Catalog, load_catalog
 from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, SUPERVISION
 from runtime.consumer import Consumer, by_event_type
-from runtime.service import Service
+from runtime.service import Service, Work
 from runtime.tracing import instrument_http_client
 from services.notifier.adapters.contacts_file import load_contacts
 from services.notifier.adapters.sms import SmsGatewaySender
@@ -56,10 +55,8 @@ def retry_policy(settings: NotifierSettings) -> RetryPolicy:
     )
 
 
-def delivery_workers(
-    settings: NotifierSettings,
-) -> Callable[[Service], Coroutine[Any, Any, None]]:
-    async def deliver(service: Service) -> None:
+def delivery_workers(settings: NotifierSettings) -> Work:
+    async def deliver(service: Service, stop: asyncio.Event) -> None:
         timeout = httpx.Timeout(settings.delivery_timeout_seconds)
         client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         async with instrument_http_client(client) as http:
@@ -69,7 +66,7 @@ def delivery_workers(
                 retry_policy(settings),
                 rescan_seconds=settings.delivery_rescan_seconds,
             )
-            await worker.run(service.stopping)
+            await worker.run(stop)
 
     return deliver
 
@@ -99,5 +96,5 @@ def build(settings: NotifierSettings | None = None) -> Service:
         consumers=consumers(watchers(settings), load_catalog()),
         publishes_to=[NOTIFICATIONS],
         migrations=[MIGRATIONS],
-        background=[delivery_workers(settings)],
+        background={"delivery": delivery_workers(settings)},
     )

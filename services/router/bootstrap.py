@@ -42,5 +42,7 @@ def build(settings: RouterSettings | None = None, *, schema: str = "router") -> 
         ],
         publishes_to=[OUTCOMES, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
         migrations=[MIGRATIONS],
-        background=[ticker(catalog.matters, calendar, clock, settings.clock_tick_seconds)],
+        background={
+            "clock-ticker": ticker(catalog.matters, calendar, clock, settings.clock_tick_seconds)
+        },
     )

@@ -1,8 +1,8 @@
 """A consumer process for the crash test: the real runtime.consumer and inbox.
 
 With CRASH_MARKER naming a file that does not exist yet, it creates the file and dies
-(os._exit, as SIGKILL would) right after the inbox transaction committed and before
-FastStream commits the Kafka offset.
+(os._exit, as SIGKILL would) right after the inbox transaction committed and before the
+Kafka offset is committed.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Envelope
 from contracts.events import SubtaskCompleted
 from eventlog.inbox import Inbox, UnitOfWork
-from runtime.consumer import Consumer, DeadLetters, subscribe
+from eventlog.retry import Backoff
+from runtime.consumer import Consumer, ConsumerLoop, DeadLetters
 from runtime.logs import configure_logging
 
 
@@ -45,19 +45,23 @@ async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
 
 
 async def main() -> None:
-    configure_logging("crash-test")
+    configure_logging("crash-test", "DEBUG")
     dsn, schema, kafka, topic, group = sys.argv[1:6]
     pool = await asyncpg.create_pool(dsn, server_settings={"search_path": schema})
     producer = AIOKafkaProducer(bootstrap_servers=kafka)
     await producer.start()
-    broker = KafkaBroker(kafka, logger=None)
-    subscribe(
-        broker, group, Consumer("crash", [topic], handle), CrashAfterCommit(pool, group),
-        DeadLetters(producer, group), batch_size=10,
-    )  # fmt: skip
-    await broker.start()
+    loop = ConsumerLoop(
+        group,
+        Consumer("crash", [topic], handle),
+        CrashAfterCommit(pool, group),
+        DeadLetters(pool, producer, group),
+        bootstrap_servers=kafka,
+        batch_size=10,
+        max_attempts=3,
+        backoff=Backoff(),
+    )
     print("consuming", flush=True)
-    await asyncio.Event().wait()
+    await loop.run(asyncio.Event())
 
 
 asyncio.run(main())

@@ -120,11 +120,12 @@ async def delivering(pool: asyncpg.Pool, notifier: NotifierSettings) -> AsyncIte
     """The service's own delivery workers, as bootstrap wires them, on this test's pool."""
     service = build(notifier)
     service.pool = pool
-    task = asyncio.create_task(delivery_workers(notifier)(service))
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery_workers(notifier)(service, stop))
     try:
         yield
     finally:
-        service.stopping.set()
+        stop.set()
         await task
 
 

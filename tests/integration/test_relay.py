@@ -15,6 +15,7 @@ from uuid6 import uuid7
 from contracts.kafka import from_kafka
 from contracts.topics import TASK_RESULTS
 from eventlog.kafka_publisher import KafkaEventPublisher
+from eventlog.published import Placed
 from eventlog.relay import Relay
 from eventlog.store import RecordedEvent, StreamAppend, append_streams
 from tests.helpers import event
@@ -100,11 +101,12 @@ class CrashingPublisher:
     def __init__(self, real: KafkaEventPublisher, crash_on_batch: int) -> None:
         self.real, self.crash_on_batch, self.batches = real, crash_on_batch, 0
 
-    async def publish(self, events: Sequence[RecordedEvent]) -> None:
-        await self.real.publish(events)
+    async def publish(self, events: Sequence[RecordedEvent]) -> Sequence[Placed | None]:
+        placed = await self.real.publish(events)
         self.batches += 1
         if self.batches == self.crash_on_batch:
             raise ConnectionError("relay died after the broker acknowledged")
+        return placed
 
 
 async def test_restarted_relay_resumes_from_its_checkpoint(

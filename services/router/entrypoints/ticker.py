@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import asyncpg
 import structlog
@@ -18,7 +17,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.catalog import Matter
 from eventlog.store import ConcurrencyConflict
 from runtime.clock import Clock
-from runtime.service import Service
+from runtime.service import Service, Work
 from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
 from services.router.handlers import tick
@@ -29,16 +28,16 @@ BATCH = 500
 
 def ticker(
     matters: Mapping[str, Matter], calendar: WorkingCalendar, clock: Clock, every_seconds: float
-) -> Callable[[Service], Coroutine[Any, Any, None]]:
-    async def run(service: Service) -> None:
-        while not service.stopping.is_set():
+) -> Work:
+    async def run(service: Service, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 await tick_due(service.pool, matters, Timing(calendar, clock.now()))
             except (OSError, asyncpg.PostgresError, ValueError) as exc:
                 # the database or the clock file is away for now: the next tick tries again
                 log.error("clock tick failed", error=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(service.stopping.wait(), every_seconds)
+                await asyncio.wait_for(stop.wait(), every_seconds)
 
     return run
 
