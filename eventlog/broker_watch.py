@@ -4,11 +4,13 @@ and how far the watched consumer groups have committed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from eventlog.published import Marker
 from eventlog.published import TopicPartition as Partition
 
 
@@ -19,39 +21,61 @@ class BrokerWatch:
         self.bootstrap_servers, self.groups = bootstrap_servers, tuple(groups)
         self.timeout = timeout_seconds
         self._admin: AIOKafkaAdminClient | None = None
-        self._offsets: AIOKafkaConsumer | None = None
+        self._reader: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
         timeout_ms = int(self.timeout * 1000)
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self.bootstrap_servers, request_timeout_ms=timeout_ms
         )
-        self._offsets = AIOKafkaConsumer(
+        self._reader = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=timeout_ms,
         )
         await self._admin.start()
-        await self._offsets.start()
+        await self._reader.start()
 
     async def stop(self) -> None:
-        for client in (self._offsets, self._admin):
-            if client is not None:
-                await (client.stop() if isinstance(client, AIOKafkaConsumer) else client.close())
-        self._admin = self._offsets = None
+        if self._reader is not None:
+            await self._reader.stop()
+        if self._admin is not None:
+            await self._admin.close()
+        self._admin = self._reader = None
 
-    async def log_ends(self, partitions: Collection[Partition]) -> dict[Partition, int]:
-        """Where each partition's log ends now: 0 for a topic that vanished (its records
-        are gone), nothing for a partition the topic no longer has."""
-        assert self._offsets is not None, "start() first"
+    async def missing(self, markers: Mapping[Partition, Marker]) -> list[Partition]:
+        """Partitions where the event acknowledged last is gone: its topic vanished, its
+        log ends before it, or another record stands at its offset. (Reading the record
+        itself, not asking for log ends: the bundled broker reports those wrongly.)"""
+        assert self._reader is not None, "start() first"
         existing = set(await asyncio.wait_for(self._admin_topics(), self.timeout))
-        ends: dict[Partition, int] = {(t, p): 0 for t, p in partitions if t not in existing}
-        asked = [TopicPartition(t, p) for t, p in partitions if t in existing]
-        if asked:
-            found = await asyncio.wait_for(self._offsets.end_offsets(asked), self.timeout)
-            ends.update({(tp.topic, tp.partition): offset for tp, offset in found.items()})
-        return ends
+        gone = [tp for tp in markers if tp[0] not in existing]
+        asked = {TopicPartition(*tp): m for tp, m in markers.items() if tp[0] in existing}
+        if not asked:
+            return gone
+        reader = self._reader
+        reader.assign(list(asked))
+        for tp, marker in asked.items():
+            reader.seek(tp, marker.offset)
+        found: dict[TopicPartition, ConsumerRecord | None] = {}  # None: the log ends before
+        deadline = time.monotonic() + self.timeout
+        while len(found) < len(asked) and time.monotonic() < deadline:
+            waiting = [tp for tp in asked if tp not in found]
+            batch = await reader.getmany(*waiting, timeout_ms=500, max_records=len(waiting))
+            for tp, records in batch.items():
+                found.setdefault(tp, records[0])
+            for tp in waiting:
+                end = reader.highwater(tp)
+                if tp not in found and end is not None and end <= asked[tp].offset:
+                    found[tp] = None
+        # a partition that gave no answer in time is no evidence of a loss
+        gone += [
+            (tp.topic, tp.partition)
+            for tp, record in found.items()
+            if record is None or not _is(record, asked[tp])
+        ]
+        return gone
 
     async def committed(self, partitions: Collection[Partition]) -> dict[Partition, int]:
         """Per partition, the smallest offset committed by a watched group that committed
@@ -74,3 +98,8 @@ class BrokerWatch:
         assert self._admin is not None
         topics: list[str] = await self._admin.list_topics()
         return topics
+
+
+def _is(record: ConsumerRecord, marker: Marker) -> bool:
+    event_id = next((v.decode() for k, v in record.headers or () if k == "event_id"), "")
+    return record.offset == marker.offset and event_id == str(marker.event_id)

@@ -3,8 +3,9 @@ watched consumer group has consumed — the two facts that let it heal a broker 
 its data without republishing the whole log.
 
 Offsets of a partition only grow while the broker keeps its data. So an acknowledged offset
-at or below one acknowledged before, or a log end below it, means the broker lost records
-(a restart of Apache Kafka keeps them; the bundled memory-only broker does not). What then
+at or below one acknowledged before, or the event acknowledged last at an offset no longer
+being there, means the broker lost records (a restart of Apache Kafka keeps them; the
+bundled memory-only broker does not). What then
 must go out again is every event a watched group may not have consumed: from the
 *consumed position*, the smallest log position of an event of ours at or beyond some
 group's committed offset. It only moves forward, and only on exact knowledge.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 TopicPartition = tuple[str, int]
 
@@ -26,6 +28,14 @@ class Placed:
     topic: str
     partition: int
     offset: int
+
+
+@dataclass(frozen=True)
+class Marker:
+    """The event acknowledged last in a partition, and its offset there."""
+
+    offset: int
+    event_id: UUID
 
 
 @dataclass
@@ -42,20 +52,20 @@ class PublishedOffsets:
     partition (persisted with the checkpoint) and, since the relay started, each event's
     offset and position (in memory), trimmed as the groups consume them."""
 
-    def __init__(self, last_acknowledged: Mapping[TopicPartition, int] | None = None) -> None:
-        self.last_acknowledged: dict[TopicPartition, int] = dict(last_acknowledged or {})
+    def __init__(self, last_acknowledged: Mapping[TopicPartition, Marker] | None = None) -> None:
+        self.last_acknowledged: dict[TopicPartition, Marker] = dict(last_acknowledged or {})
         self._partitions: dict[TopicPartition, _Partition] = {}
 
-    def acknowledged(self, placed: Iterable[tuple[int, Placed]]) -> list[TopicPartition]:
-        """Book (position, where it landed) of events the broker acknowledged, in order;
-        returns the partitions whose offsets went backwards (the broker lost data)."""
+    def acknowledged(self, placed: Iterable[tuple[int, UUID, Placed]]) -> list[TopicPartition]:
+        """Book (position, event id, where it landed) of events the broker acknowledged, in
+        order; returns the partitions whose offsets went backwards (the broker lost data)."""
         lost: list[TopicPartition] = []
-        for position, where in placed:
+        for position, event_id, where in placed:
             tp = (where.topic, where.partition)
             last = self.last_acknowledged.get(tp)
-            if last is not None and where.offset <= last and tp not in lost:
+            if last is not None and where.offset <= last.offset and tp not in lost:
                 lost.append(tp)
-            self.last_acknowledged[tp] = where.offset
+            self.last_acknowledged[tp] = Marker(where.offset, event_id)
             book = self._partitions.setdefault(tp, _Partition())
             if book.complete_from is None:
                 book.complete_from = where.offset
@@ -67,14 +77,6 @@ class PublishedOffsets:
             book.positions.append(position)
         return lost
 
-    def behind(self, log_ends: Mapping[TopicPartition, int]) -> list[TopicPartition]:
-        """Partitions whose log now ends before an offset the broker acknowledged to us."""
-        return [
-            tp
-            for tp, last in self.last_acknowledged.items()
-            if tp in log_ends and log_ends[tp] <= last
-        ]
-
     def consumed_position(
         self, committed: Mapping[TopicPartition, int], known: int, next_unpublished: int
     ) -> int:
@@ -85,7 +87,7 @@ class PublishedOffsets:
         position = next_unpublished
         for tp, last in self.last_acknowledged.items():
             offset = committed.get(tp)
-            if offset is not None and offset > last:
+            if offset is not None and offset > last.offset:
                 self._forget_below(tp, offset)
                 continue  # every event of ours there is consumed
             book = self._partitions.get(tp)
@@ -111,13 +113,13 @@ class PublishedOffsets:
         del book.offsets[:cut], book.positions[:cut]
 
 
-def encode(offsets: Mapping[TopicPartition, int]) -> dict[str, int]:
-    return {f"{topic}/{partition}": offset for (topic, partition), offset in offsets.items()}
+def encode(markers: Mapping[TopicPartition, Marker]) -> dict[str, list[int | str]]:
+    return {f"{t}/{p}": [m.offset, str(m.event_id)] for (t, p), m in markers.items()}
 
 
-def decode(stored: Mapping[str, int]) -> dict[TopicPartition, int]:
-    decoded: dict[TopicPartition, int] = {}
-    for key, offset in stored.items():
+def decode(stored: Mapping[str, list[int | str]]) -> dict[TopicPartition, Marker]:
+    decoded: dict[TopicPartition, Marker] = {}
+    for key, (offset, event_id) in stored.items():
         topic, _, partition = key.rpartition("/")
-        decoded[(topic, int(partition))] = int(offset)
+        decoded[(topic, int(partition))] = Marker(int(offset), UUID(str(event_id)))
     return decoded

@@ -92,7 +92,9 @@ class Relay:
         events = [to_recorded(r) for r in rows]
         placed = await asyncio.wait_for(self.publisher.publish(events), self.publish_timeout)
         lost = self.offsets.acknowledged(
-            (e.position, where) for e, where in zip(events, placed, strict=True) if where
+            (e.position, e.envelope.event_id, where)
+            for e, where in zip(events, placed, strict=True)
+            if where
         )
         if lost:
             await self._heal(f"offsets went backwards on {_named(lost)}")
@@ -159,9 +161,9 @@ class Relay:
         if not partitions:
             return
         try:
-            behind = self.offsets.behind(await self.watch.log_ends(partitions))
-            if behind:
-                await self._heal(f"the log ends before what was acknowledged on {_named(behind)}")
+            gone = await self.watch.missing(self.offsets.last_acknowledged)
+            if gone:
+                await self._heal(f"the event acknowledged last is gone from {_named(gone)}")
                 return
             committed = await self.watch.committed(partitions)
         except Exception as exc:  # broker away, or without an API we ask: relaying goes on

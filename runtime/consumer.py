@@ -303,7 +303,7 @@ class ConsumerLoop:
                 topic=tp.topic,
                 partition=tp.partition,
             )
-            kafka.seek_to_beginning(tp)
+            await kafka.seek_to_beginning(tp)
         self._past_end = past_end - self._past_end
 
     async def _pause(self, seconds: float) -> None:

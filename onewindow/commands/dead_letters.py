@@ -4,6 +4,7 @@ them back once the cause is fixed."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated
 
 import asyncpg
@@ -15,6 +16,7 @@ from onewindow.commands.options import DEFAULT_DATABASE_URL, SCHEMAS, DatabaseUr
 app = typer.Typer(
     help="Records a consumer could not use: list them, send them back.", no_args_is_help=True
 )
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 KafkaServers = Annotated[str, typer.Option(envvar="ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS")]
 Services = Annotated[
     list[str] | None, typer.Option("--service", help=f"One of: {', '.join(SCHEMAS)}; default all")
@@ -69,8 +71,7 @@ def replay(
     """Send dead letters back to the topic they came from, after the cause is fixed: the
     consumer that gave up on them handles them anew; every other consumer's inbox drops
     the repeat."""
-    if service not in SCHEMAS:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SCHEMAS)}")
+    _chosen([service])
     if not ids and not every:
         raise typer.BadParameter("name dead letters by id, or give --all")
 
@@ -103,9 +104,10 @@ def replay(
 
 
 def _chosen(services: list[str] | None) -> list[str]:
-    unknown = set(services or ()) - set(SCHEMAS)
-    if unknown:
-        raise typer.BadParameter(f"unknown service(s) {', '.join(sorted(unknown))}")
+    """The services' schemas named (a service may run in a schema of another name)."""
+    bad = [s for s in services or () if not SCHEMA_NAME.fullmatch(s)]
+    if bad:
+        raise typer.BadParameter(f"not a service's schema: {', '.join(bad)}")
     return list(services or SCHEMAS)
 
 

@@ -302,9 +302,7 @@ def test_every_service_metric_is_exported_and_documented() -> None:
     assert "onewindow_time_to_result_seconds_bucket" in router_metrics.METRICS
     assert "onewindow_consumer_records_total" in SHARED_METRICS
     documented = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
-    listed = families(
-        frozenset(re.findall(r"`(onewindow_[a-z_]+)`", documented))
-    )
+    listed = families(frozenset(re.findall(r"`(onewindow_[a-z_]+)`", documented)))
     exported = families(own | SHARED_METRICS)
     ours = {f for f in exported if f.startswith("onewindow_")}
     assert ours - listed == set(), "exported but not in docs/metrics.md"
