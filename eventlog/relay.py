@@ -123,28 +123,34 @@ class Relay:
                 if await _wait(stop, 5.0):
                     return
             await lock_conn.add_listener(schema + ".events", self._on_notify)
+            # The lock lives as long as this session: when it ends, so must this relay.
+            lock_lost = asyncio.Event()
+            lock_conn.add_termination_listener(lambda *_: lock_lost.set())
             try:
                 await self._restore(lock_conn)
-                await self._relay(stop)
+                await self._relay(stop, lock_lost)
             finally:
-                await lock_conn.remove_listener(schema + ".events", self._on_notify)
-                await lock_conn.execute(
-                    "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
-                )
+                if not lock_conn.is_closed():
+                    await lock_conn.remove_listener(schema + ".events", self._on_notify)
+                    await lock_conn.execute(
+                        "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
+                    )
 
-    async def _relay(self, stop: asyncio.Event) -> None:
+    async def _relay(self, stop: asyncio.Event, lock_lost: asyncio.Event) -> None:
         if self.watch is not None:
             await self.watch.start()
         try:
             looked = time.monotonic()
             while not stop.is_set():
+                if lock_lost.is_set():
+                    raise ConnectionError("the session holding the relay's lock ended")
                 self._wake.clear()
                 sent = await self._publish_batch()
                 if self.watch is not None and time.monotonic() - looked >= self.watch_seconds:
                     await self._look_at_broker()
                     looked = time.monotonic()
                 if sent < self.batch_size:
-                    await _wait(self._wake, self.idle_poll_seconds, stop)
+                    await _wait(self._wake, self.idle_poll_seconds, stop, lock_lost)
             await self.publish_pending()
         finally:
             if self.watch is not None:
@@ -207,9 +213,9 @@ def _named(partitions: Sequence[TopicPartition]) -> str:
     return ", ".join(f"{topic}/{partition}" for topic, partition in partitions)
 
 
-async def _wait(event: asyncio.Event, timeout: float, also: asyncio.Event | None = None) -> bool:
-    """Wait for `event` (or `also`) up to `timeout`; True if one is set."""
-    waiters = [asyncio.ensure_future(e.wait()) for e in (event, also) if e is not None]
+async def _wait(event: asyncio.Event, timeout: float, *also: asyncio.Event) -> bool:
+    """Wait for `event` (or one of `also`) up to `timeout`; True if one is set."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in (event, *also)]
     done, pending = await asyncio.wait(
         waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
     )
