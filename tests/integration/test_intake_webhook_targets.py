@@ -16,9 +16,10 @@ from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
 from services.intake.domain.timeline import NOTICE_FAILED
 from tests.integration.in_process import client_of, intake_on, running
-from tests.integration.test_intake_api import example, submit
+from tests.integration.test_intake_api import Keyed, example, http, keyed, submit
 
 ADMITTED = "127.0.0.1:8091"
+__all__ = ["http", "keyed"]  # fixtures, over this module's intake
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +28,9 @@ async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-de
         yield service
 
 
-@pytest.fixture(scope="module")
-async def http(intake: Service) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(intake) as client:
-        yield client
-
-
 @pytest.fixture
-async def headers(intake: Service) -> dict[str, str]:
-    key = await issue_api_key(intake.pool, f"web-{uuid4().hex[:8]}", "web")
-    return {"Authorization": f"Bearer {key}"}
+async def headers(keyed: Keyed) -> dict[str, str]:
+    return await keyed("web")
 
 
 def hooked(address: str) -> dict[str, object]:
