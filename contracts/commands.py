@@ -99,7 +99,10 @@ class Applicant(Command):
 class Delivery(Command):
     channel: DeliveryChannel
     address: str = Field(
-        min_length=3, max_length=500, description="http(s) URL, e-mail address or mobile number"
+        min_length=3,
+        max_length=500,
+        description="webhook: an http(s) URL of a public receiver (docs/api.md); email: an"
+        " e-mail address; sms: a mainland mobile number",
     )
 
     @_field_validator("address")
