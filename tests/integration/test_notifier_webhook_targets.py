@@ -17,7 +17,7 @@ import pytest
 from uuid6 import uuid7
 
 from contracts.webhook_targets import AllowList, IPAddress
-from services.notifier import metrics
+from runtime.metrics import REGISTRY
 from services.notifier.adapters.webhook_targets import (
     CheckedBackend,
     SystemResolver,
@@ -38,7 +38,7 @@ from tests.integration.test_notifier_delivery import (
 __all__ = ["notices", "receivers"]  # fixtures
 
 
-class Resolver:
+class ScriptedResolver:
     """Names as the test says they resolve; every lookup is kept."""
 
     def __init__(self, names: dict[str, list[str]]) -> None:
@@ -52,7 +52,8 @@ class Resolver:
 
 
 def refused_at(stage: str) -> float:
-    return metrics.WEBHOOK_TARGETS_REFUSED.labels(stage)._value.get()
+    name = "onewindow_notifier_webhook_targets_refused_total"
+    return REGISTRY.get_sample_value(name, {"stage": stage}) or 0.0
 
 
 async def test_a_name_resolving_to_loopback_when_connecting_is_refused_and_nothing_is_sent(
@@ -60,7 +61,7 @@ async def test_a_name_resolving_to_loopback_when_connecting_is_refused_and_nothi
 ) -> None:
     hub, url = receivers
     port = urlsplit(url).port
-    resolver = Resolver({"rebind.example.cn": ["127.0.0.1"]})
+    resolver = ScriptedResolver({"rebind.example.cn": ["127.0.0.1"]})
     app, before = uuid7(), refused_at("connect")
     address = f"http://rebind.example.cn:{port}/hook/rebind"
     async with delivering(notices, settings(url, allow=""), resolver):
@@ -80,7 +81,7 @@ async def test_every_address_of_a_name_is_checked(
 ) -> None:
     hub, url = receivers
     port = urlsplit(url).port
-    resolver = Resolver({"mixed.example.cn": ["203.0.114.7", "127.0.0.1"]})
+    resolver = ScriptedResolver({"mixed.example.cn": ["203.0.114.7", "127.0.0.1"]})
     app = uuid7()
     address = f"http://mixed.example.cn:{port}/hook/mixed"
     async with delivering(notices, settings(url, allow=""), resolver):
@@ -98,7 +99,7 @@ async def test_the_connection_goes_to_the_address_checked_and_the_host_stays_the
     the connection went to the address the check saw, not to a second lookup."""
     hub, url = receivers
     port = urlsplit(url).port
-    resolver = Resolver({"hooks.example.cn": ["127.0.0.1"]})
+    resolver = ScriptedResolver({"hooks.example.cn": ["127.0.0.1"]})
     app = uuid7()
     address = f"http://hooks.example.cn:{port}/hook/pinned"
     async with delivering(notices, settings(url), resolver):  # admits 127.0.0.1:<port>
@@ -173,7 +174,7 @@ async def test_tls_names_the_host_while_connecting_to_the_checked_address() -> N
 
     server = await asyncio.start_server(hello, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    resolver = Resolver({"hooks.example.cn": ["127.0.0.1"]})
+    resolver = ScriptedResolver({"hooks.example.cn": ["127.0.0.1"]})
     async with server, checked_client(AllowList.parse(f"127.0.0.1:{port}"), resolver, 5) as http:
         with pytest.raises(httpx.ConnectError):  # the socket hangs up after the hello
             await http.post(f"https://hooks.example.cn:{port}/hook", content=b"{}")
