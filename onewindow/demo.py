@@ -32,11 +32,12 @@ PLAN: tuple[tuple[str, str], ...] = (
 
 
 async def run_demo(
-    intake_url: str, database_url: str, webhook_secret: str, console: Console
+    intake_url: str, database_url: str, webhook: WebhookReceiver, console: Console
 ) -> bool:
+    """`webhook`: the applicant's receiver, on the port the stack's allow-list admits."""
     keys = await issue_keys(database_url, {"demo-window": "window", "demo-clerk": "clerk"})
     window = Applicant(intake_url, keys["demo-window"])
-    async with WebhookReceiver(webhook_secret).running() as webhook:
+    async with webhook.running():
         tracked = [Tracked(matter, channel) for matter, channel in PLAN]
         for item in tracked:
             body = application_body(item.matter, _delivery(item, webhook))

@@ -16,9 +16,11 @@ import httpx
 from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, stop_pidfile
 
 SERVICES: dict[str, int] = {"intake": 8001, "router": 8002, "dept_adapter": 8003, "notifier": 8004}
-# The departments' systems, the SMS gateway and the mail relay, stood in for on one machine.
+# The departments' systems, the SMS gateway and the mail relay, stood in for on one machine,
+# and the applicant's webhook receiver of the demo and the end-to-end tests.
 LEGACY_SIM = "legacy_sim"
-LOCAL_PARTS: dict[str, int] = {**SERVICES, LEGACY_SIM: 8090, "smtp": 8025}
+WEBHOOK_RECEIVER = "webhook"
+LOCAL_PARTS: dict[str, int] = {**SERVICES, LEGACY_SIM: 8090, "smtp": 8025, WEBHOOK_RECEIVER: 8091}
 DATABASE = "onewindow"
 
 
@@ -69,6 +71,8 @@ class Stack:
             "ONEWINDOW_ADAPTER_URL": self.url("dept_adapter"),
             "ONEWINDOW_OPS_PASSWORD": ops_password(),
         }
+        if WEBHOOK_RECEIVER in self.ports:
+            wired["ONEWINDOW_WEBHOOK_ALLOW"] = self.webhook_allow()
         if LEGACY_SIM in self.ports:
             wired |= {
                 "ONEWINDOW_LEGACY_BASE_URL": self.url(LEGACY_SIM),
@@ -80,6 +84,13 @@ class Stack:
                 "ONEWINDOW_LEGACY_SIM_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             }
         return wired
+
+    def webhook_allow(self) -> str:
+        """The local webhook receiver is internal (127.0.0.1): admitted by its port alone,
+        so an applicant still cannot make the notifier post to the other local services.
+        Entries of ONEWINDOW_WEBHOOK_ALLOW in the environment are kept."""
+        receiver = f"127.0.0.1:{self.ports[WEBHOOK_RECEIVER]}"
+        return ",".join(filter(None, [os.environ.get("ONEWINDOW_WEBHOOK_ALLOW", ""), receiver]))
 
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
         for name in self.processes:

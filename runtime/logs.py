@@ -1,7 +1,8 @@
 """structlog JSON logs; every line carries the service, and application_id / event_id
 while a message is being handled (bound through contextvars), and trace_id / span_id while
 an OpenTelemetry span is current. Personal data — resident ID
-numbers, mobile numbers, e-mail addresses — is masked in every line, tracebacks included."""
+numbers, mobile numbers, e-mail addresses — and the secrets a URL may carry — user:password@,
+query values (?token=…), the fragment — are masked in every line, tracebacks included."""
 
 from __future__ import annotations
 
@@ -17,10 +18,29 @@ from opentelemetry import trace
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
 _EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# scheme://, userinfo@, host[:port], path, ?query, #fragment; a URL ends at a blank or a quote
+_URL = re.compile(
+    r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#'\"<>]*@)?([^\s/?#'\"<>]*)([^\s?#'\"<>]*)"
+    r"(\?[^\s#'\"<>]*)?(#[^\s'\"<>]*)?"
+)
+_QUERY_VALUE = re.compile(r"(^|[?&;])([^=&;]*)=[^&;]*|(?<=[?&;])([^=&;]+)(?=[&;]|$)")
+
+
+def _url(found: re.Match[str]) -> str:
+    scheme, userinfo, host, path, query, fragment = found.groups()
+    query = _QUERY_VALUE.sub(_query_part, query) if query else ""
+    return f"{scheme}{'***@' if userinfo else ''}{host}{path}{query}{'#***' if fragment else ''}"
+
+
+def _query_part(found: re.Match[str]) -> str:
+    start, key, bare = found.groups()
+    return "***" if bare is not None else f"{start}{key}=***"
 
 
 def mask(text: str) -> str:
-    """330106199003071236 → 330106********1236, 13857101234 → 138****1234, a@b.cn → a***@b.cn"""
+    """330106199003071236 → 330106********1236, 13857101234 → 138****1234, a@b.cn → a***@b.cn,
+    https://u:p@h/x?token=s#f → https://***@h/x?token=***#***"""
+    text = _URL.sub(_url, text)
     text = _RESIDENT_ID.sub(r"\1********\2", text)
     text = _MOBILE.sub(r"\1****\2", text)
     return _EMAIL.sub(r"\1***@\2", text)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PlainSerializer, PlainValidator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from contracts.webhook_targets import AllowList
 
 
 class ServiceSettings(BaseSettings):
@@ -69,4 +72,21 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(10, ge=2)
     clock_file: Path | None = Field(
         None, description="Tests only: a file holding the fake current time (runtime/clock.py)."
+    )
+
+
+WebhookAllow = Annotated[
+    AllowList, NoDecode, PlainValidator(AllowList.parse), PlainSerializer(str, return_type=str)
+]
+
+
+class WebhookTargetSettings(ServiceSettings):
+    """A service that takes (intake) or calls (notifier) applicants' webhook URLs: both
+    apply contracts/webhook_targets with the same allow-list."""
+
+    webhook_allow: WebhookAllow = Field(
+        AllowList(),
+        description="Internal webhook receivers applicants may name, separated by commas: "
+        "networks (10.1.0.0/16), addresses (127.0.0.1, [::1]) or host names, each with an "
+        "optional :port. Empty (the default): public receivers only.",
     )

@@ -32,6 +32,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from contracts.envelope import Envelope
 from eventlog.inbox import Handler, UnitOfWork
+from runtime.logs import mask
 
 EXPORTERS = frozenset({"otlp", "console", "none"})
 UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -145,5 +146,14 @@ def untraced(scope: MutableMapping[str, Any]) -> bool:
 
 def instrument_http_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
     """A client span per request, with the traceparent header sent along."""
-    HTTPXClientInstrumentor.instrument_client(client)
+    HTTPXClientInstrumentor.instrument_client(client, request_hook=mask_url_attributes)
     return client
+
+
+async def mask_url_attributes(span: Span, _request: object) -> None:
+    """The instrumentation drops user:password from the span's URL but keeps query values
+    (?token=…): mask them as log lines are (runtime/logs.py)."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key in ("url.full", "http.url"):
+        if key in attributes:
+            span.set_attribute(key, mask(str(attributes[key])))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from onewindow.commands.options import DEFAULT_DATABASE_URL
-from onewindow.stack import Stack, ops_password
+from onewindow.stack import WEBHOOK_RECEIVER, Stack, ops_password
 
 
 def up() -> None:
@@ -56,10 +56,12 @@ def demo(
 
 
 async def _demo(stack: Stack, run_demo: Any, console: Any) -> bool:
+    from onewindow.webhook import WebhookReceiver
     from services.notifier.settings import NotifierSettings
 
     secret = NotifierSettings().webhook_secret.get_secret_value()
-    ok: bool = await run_demo(stack.url("intake"), stack.database_url, secret, console)
+    receiver = WebhookReceiver(secret, port=stack.ports[WEBHOOK_RECEIVER])
+    ok: bool = await run_demo(stack.url("intake"), stack.database_url, receiver, console)
     return ok
 
 
@@ -101,6 +103,8 @@ def _where(stack: Stack) -> str:
         logs = f"{stack.root}/logs/{name}.log"
         lines.append(f"  {name:<12} {stack.url(name)}  (logs: {logs})")
     lines.append(f"  SMTP relay   127.0.0.1:{stack.ports['smtp']}  (stand-in, legacy_sim)")
+    receiver = stack.ports[WEBHOOK_RECEIVER]
+    lines.append(f"  webhooks     127.0.0.1:{receiver}  (the demo applicant's; the one admitted)")
     lines.append(f"  API docs     {stack.url('intake')}/docs")
     lines.append(f"  ops console  {stack.url('intake')}/ops  (user ops, password {ops_password()})")
     return "\n".join(lines)

@@ -45,7 +45,7 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
     """`schema` names the service's schema and consumer groups (tests use one of their own)."""
     settings = settings or IntakeSettings()
     catalog = load_catalog()
-    rules = Rules(catalog, load_calendar(), clock_from(settings.clock_file))
+    rules = Rules(catalog, load_calendar(), clock_from(settings.clock_file), settings.webhook_allow)
     routes = [
         catalog_routes(catalog),
         application_routes(rules),

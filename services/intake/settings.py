@@ -6,12 +6,12 @@ import re
 
 from pydantic import Field, SecretStr, field_validator
 
-from runtime.settings import ServiceSettings
+from runtime.settings import WebhookTargetSettings
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(WebhookTargetSettings):
     http_port: int = Field(8001, ge=0, le=65535)
     max_body_bytes: int = Field(
         262144, ge=1024, description="Largest request body accepted; larger ones get 413."

@@ -17,6 +17,7 @@ from services.notifier.adapters.contacts_file import load_contacts
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.webhook import WebhookSender
+from services.notifier.adapters.webhook_targets import Resolver, SystemResolver, checked_client
 from services.notifier.application_handlers import application_handlers
 from services.notifier.attempts import RetryPolicy
 from services.notifier.clock_handlers import clock_handlers
@@ -31,9 +32,13 @@ __all__ = ["MIGRATIONS", "NotifierSettings", "build", "consumers", "watchers"]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def senders(settings: NotifierSettings, http: httpx.AsyncClient) -> dict[str, Sender]:
+def senders(
+    settings: NotifierSettings, http: httpx.AsyncClient, applicants: httpx.AsyncClient
+) -> dict[str, Sender]:
+    """`http` for the operators' own receivers (SMS gateway, supervision webhooks);
+    `applicants` for applicants' webhooks, held to the webhook policy."""
     return {
-        "webhook": WebhookSender(http, settings.webhook_secret),
+        "webhook": WebhookSender(applicants, http, settings.webhook_secret),
         "email": SmtpSender(
             settings.smtp_host,
             settings.smtp_port,
@@ -55,14 +60,19 @@ def retry_policy(settings: NotifierSettings) -> RetryPolicy:
     )
 
 
-def delivery_workers(settings: NotifierSettings) -> Work:
+def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = None) -> Work:
+    """`resolver` looks up applicants' webhook hosts: the system's unless a test gives one."""
+
     async def deliver(service: Service, stop: asyncio.Event) -> None:
         timeout = httpx.Timeout(settings.delivery_timeout_seconds)
         client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        async with instrument_http_client(client) as http:
+        checked = checked_client(
+            settings.webhook_allow, resolver or SystemResolver(), settings.delivery_timeout_seconds
+        )
+        async with instrument_http_client(client) as http, instrument_http_client(checked) as hooks:
             worker = DeliveryWorker(
                 service.pool,
-                senders(settings, http),
+                senders(settings, http, hooks),
                 retry_policy(settings),
                 rescan_seconds=settings.delivery_rescan_seconds,
             )

@@ -15,7 +15,15 @@ DELIVERIES = Counter(
     registry=REGISTRY,
 )
 
-METRICS = series_names(DELIVERIES)
+WEBHOOK_TARGETS_REFUSED = Counter(
+    "onewindow_notifier_webhook_targets_refused",
+    "Sends to an applicant's webhook refused by the target policy, before any byte was sent:"
+    " on its URL, or at connect time on an address the name resolved to.",
+    ["stage"],
+    registry=REGISTRY,
+)
+
+METRICS = series_names(DELIVERIES, WEBHOOK_TARGETS_REFUSED)
 
 
 def count_delivery(outcome: Event) -> None:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from runtime.settings import ServiceSettings
+from runtime.settings import WebhookTargetSettings
 from services.notifier.domain.contacts import Recipient
 from services.notifier.domain.recipients import address_problem
 
 HERE = Path(__file__).parent
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(WebhookTargetSettings):
     http_port: int = Field(8004, ge=0, le=65535)
     webhook_secret: SecretStr = Field(
         SecretStr("onewindow-dev-webhook-secret"),

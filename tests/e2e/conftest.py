@@ -11,7 +11,7 @@ import yaml
 
 from onewindow.applicant import Applicant, issue_keys
 from onewindow.embedded.ports import free_port
-from onewindow.stack import LOCAL_PARTS, Stack
+from onewindow.stack import LOCAL_PARTS, WEBHOOK_RECEIVER, Stack
 from onewindow.webhook import WebhookReceiver
 from services.dept_adapter.config import HERE
 
@@ -54,8 +54,10 @@ def services(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
 
 
 @pytest.fixture(scope="module")
-async def webhook() -> AsyncIterator[WebhookReceiver]:
-    async with WebhookReceiver(WEBHOOK_SECRET).running() as receiver:
+async def webhook(services: Stack) -> AsyncIterator[WebhookReceiver]:
+    """The applicant's receiver on the one local port the stack admits (ONEWINDOW_WEBHOOK_ALLOW)."""
+    port = services.ports[WEBHOOK_RECEIVER]
+    async with WebhookReceiver(WEBHOOK_SECRET, port=port).running() as receiver:
         yield receiver
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,7 @@ from eventlog.store import EventStore
 from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.consumer import by_event_type
+from services.notifier.adapters.webhook_targets import Resolver
 from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers
 from services.notifier.handlers import outcome_handlers
 from services.notifier.settings import NotifierSettings
@@ -55,7 +57,9 @@ class Receivers:
     async def hook(self, name: str, request: Request) -> Response:
         self.hooks.append((name, await request.body(), dict(request.headers)))
         statuses = self.script.get(name, [])
-        return Response(status_code=statuses.pop(0) if statuses else 200)
+        status = statuses.pop(0) if statuses else 200
+        moved = {"Location": f"/hook/{name}-moved"} if 300 <= status < 400 else None
+        return Response(status_code=status, headers=moved)
 
     async def sms(self, request: Request) -> Response:
         if request.headers.get("x-api-key") != API_KEY:
@@ -101,8 +105,12 @@ def mailbox() -> Any:
     controller.stop()
 
 
-def settings(base_url: str = "http://127.0.0.1:9", smtp_port: int = 9) -> NotifierSettings:
+def settings(
+    base_url: str = "http://127.0.0.1:9", smtp_port: int = 9, allow: str | None = None
+) -> NotifierSettings:
+    """Applicants' webhooks may reach the receivers at `base_url` unless `allow` says else."""
     return NotifierSettings(
+        webhook_allow=urlsplit(base_url).netloc if allow is None else allow,
         webhook_secret=SecretStr(SECRET.decode()),
         smtp_port=smtp_port,
         sms_gateway_url=f"{base_url}/sms/messages",
@@ -116,12 +124,14 @@ def settings(base_url: str = "http://127.0.0.1:9", smtp_port: int = 9) -> Notifi
 
 
 @asynccontextmanager
-async def delivering(pool: asyncpg.Pool, notifier: NotifierSettings) -> AsyncIterator[None]:
+async def delivering(
+    pool: asyncpg.Pool, notifier: NotifierSettings, resolver: Resolver | None = None
+) -> AsyncIterator[None]:
     """The service's own delivery workers, as bootstrap wires them, on this test's pool."""
     service = build(notifier)
     service.pool = pool
     stop = asyncio.Event()
-    task = asyncio.create_task(delivery_workers(notifier)(service, stop))
+    task = asyncio.create_task(delivery_workers(notifier, resolver)(service, stop))
     try:
         yield
     finally:

@@ -59,14 +59,17 @@ def four_services(stack: Stack, legacy_url: str, webhook: WebhookReceiver) -> li
         "kafka_bootstrap_servers": stack.kafka,
         "startup_timeout_seconds": 60,
     }
+    allow = f"127.0.0.1:{webhook.port}"  # the applicant's receiver is local
     adapter = dept_adapter.build(
         dept_adapter.DeptAdapterSettings(**common, legacy_base_url=legacy_url)
     )
     delivering = notifier.build(
-        notifier.NotifierSettings(**common, webhook_secret=SECRET, delivery_backoff_seconds=0.05)
+        notifier.NotifierSettings(
+            **common, webhook_secret=SECRET, webhook_allow=allow, delivery_backoff_seconds=0.05
+        )
     )
     return [
-        intake.build(intake.IntakeSettings(**common), schema=f"t_in_{tag}"),
+        intake.build(intake.IntakeSettings(**common, webhook_allow=allow), schema=f"t_in_{tag}"),
         router.build(router.RouterSettings(**common), schema=f"t_ro_{tag}"),
         replace(adapter, name=f"t_da_{tag}"),
         replace(delivering, name=f"t_no_{tag}"),

@@ -26,7 +26,7 @@ from services.intake.domain.guide import guide_of
 from services.intake.domain.periods import period_end, period_start
 from services.intake.domain.progress import derive_status, pending_notice
 from services.intake.domain.receipts import receipt_number
-from services.intake.domain.timeline import summary
+from services.intake.domain.timeline import NOTICE_FAILED, notice_detail, summary
 from services.intake.entrypoints.errors import validation_response
 
 CATALOG = load_catalog()
@@ -168,7 +168,8 @@ def test_timeline_summaries_are_bilingual_and_name_the_facts() -> None:
     )  # fmt: skip
     assert summary(dispatched) == "已推送amr：企业设立登记 / amr-licence sent to amr"
     assert "参保职工花名册" in summary(asked) and "supplement" in summary(asked)
-    assert "gateway down" in summary(failed)
+    assert "gateway down" not in summary(failed) and "failed by sms" in summary(failed)
+    assert notice_detail(failed) == NOTICE_FAILED  # the cause stays with the operators
     decided = OutcomeDecided.model_construct(decision="rejected")
     assert summary(decided) == "办结：不予办理 / decided: rejected"
 

@@ -26,6 +26,26 @@ def test_personal_data_is_masked(text: str, masked: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            'HTTP Request: POST https://hooks.example.cn/in?token=s3cret&v=2 "HTTP/1.1 204"',
+            'HTTP Request: POST https://hooks.example.cn/in?token=***&v=*** "HTTP/1.1 204"',
+        ),
+        ("https://user:pw@hooks.example.cn/x", "https://***@hooks.example.cn/x"),
+        ("http://hooks.example.cn/x#access_token=abc", "http://hooks.example.cn/x#***"),
+        ("'http://h.example.cn/?sig=zz&flag;k=v'", "'http://h.example.cn/?sig=***&***;k=***'"),
+        ("postgresql://svc:pw@db.example.cn:5432/ow", "postgresql://***@db.example.cn:5432/ow"),
+        ("http://a@b@hooks.example.cn/x", "http://***@hooks.example.cn/x"),
+        ("see http://h.example.cn/?mobile=13857101234.", "see http://h.example.cn/?mobile=***"),
+        ("https://hooks.example.cn/plain/path", "https://hooks.example.cn/plain/path"),
+    ],
+)
+def test_secrets_a_url_may_carry_are_masked(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(
     "kept",
     [
         "01a20779-550d-7e8f-99dc-fefd971b136e",  # event ids
@@ -51,7 +71,9 @@ def test_every_line_is_masked_also_in_nested_values_and_tracebacks(
             exc_info=True,
         )  # fmt: skip
     logging.getLogger("plain").warning("stdlib too: 13857101234")
+    logging.getLogger("httpx").info("HTTP Request: POST %s", "http://h.example.cn/?token=s3cret")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["applicant"] == {"id_number": "330102********2421", "mails": ["a***@b.cn"]}
     assert "13906512345" not in lines[0]["exception"] and "139****2345" in lines[0]["exception"]
     assert lines[1]["event"] == "stdlib too: 138****1234"
+    assert lines[2]["event"] == "HTTP Request: POST http://h.example.cn/?token=***"

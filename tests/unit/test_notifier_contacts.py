@@ -76,7 +76,7 @@ def test_the_supervision_channels_configured_are_the_recipients() -> None:
     )
     only_hook = NotifierSettings(supervision_email="", supervision_webhook_url="http://h/x")
     assert [r.role for r in only_hook.supervision()] == ["supervision-webhook"]
-    with pytest.raises(ValidationError, match="webhook address must be an http"):
+    with pytest.raises(ValidationError, match=r"webhook address is refused \(url\)"):
         NotifierSettings(supervision_webhook_url="ftp://dzjc.example.cn")
 
 

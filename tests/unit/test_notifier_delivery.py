@@ -108,7 +108,7 @@ async def test_an_invalid_address_fails_without_a_send() -> None:
     outcome_ = await attempt_delivery(
         prepared(address="ftp://x.cn/a"), "d-1", sender, POLICY, Pauses()
     )
-    assert isinstance(outcome_, NoticeDeliveryFailed) and "http or https" in outcome_.error
+    assert isinstance(outcome_, NoticeDeliveryFailed) and "(url)" in outcome_.error
     assert sender.sent == 0
 
 

@@ -40,9 +40,11 @@ def test_valid_addresses_pass(channel: str, address: str) -> None:
 @pytest.mark.parametrize(
     ("channel", "address", "problem"),
     [
-        ("webhook", "ftp://hooks.example.cn/x", "http or https"),
-        ("webhook", "file:///etc/passwd", "http or https"),
-        ("webhook", "https:///no-host", "http or https"),
+        ("webhook", "ftp://hooks.example.cn/x", "(url)"),
+        ("webhook", "file:///etc/passwd", "(url)"),
+        ("webhook", "https:///no-host", "(url)"),
+        ("webhook", "https://user:pw@hooks.example.cn/x", "(webhook-userinfo)"),
+        ("webhook", "http://2130706433/", "(webhook-host)"),
         ("email", "chen@example", "e-mail address"),
         ("email", "chen@example.cn\r\nBcc: x@y.cn", "e-mail address"),
         ("sms", "1381234123", "mobile"),

@@ -17,6 +17,7 @@ from contracts.events import (
 )
 from eventlog.store import Connection
 from services.intake.adapters.visits import add_brought, record_visit
+from services.intake.domain.timeline import notice_detail
 
 
 def _json(value: Any) -> str:
@@ -87,7 +88,7 @@ async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
 async def noticed(conn: Connection, envelope: Envelope, event: Event) -> None:
     assert isinstance(event, NoticeDelivered | NoticeDeliveryFailed)
     delivered = isinstance(event, NoticeDelivered)
-    detail = event.receipt if isinstance(event, NoticeDelivered) else event.error
+    detail = notice_detail(event)
     await conn.execute(
         "INSERT INTO notices (event_id, application_id, notice, notice_key, status, channel,"
         " recipient, attempts, detail, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"

@@ -1,4 +1,5 @@
-"""Checking a submission, a supplement or a hand-in against its matter in the catalog."""
+"""Checking a submission, a supplement or a hand-in against its matter in the catalog, and
+a submission's delivery against the webhook policy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from contracts.calendar import WorkingCalendar
 from contracts.catalog import FormError, Matter
+from contracts.commands import Delivery
+from contracts.webhook_targets import AllowList, target_refusal
 
 
 def form_errors(matter: Matter, form: Mapping[str, Any]) -> list[FormError]:
@@ -56,6 +59,14 @@ def submission_errors(
     matter: Matter, form: Mapping[str, Any], materials: Sequence[str]
 ) -> list[FormError]:
     return form_errors(matter, form) + material_errors(matter, materials, applicant_only=True)
+
+
+def delivery_errors(delivery: Delivery, allow: AllowList) -> list[FormError]:
+    """A webhook must reach a public receiver, or one the operators admit."""
+    if delivery.channel != "webhook":
+        return []
+    refused = target_refusal(delivery.address, allow)
+    return [] if refused is None else [_error("delivery.address", refused.rule, str(refused))]
 
 
 def supplement_errors(

@@ -109,9 +109,20 @@ def _first(event: Event) -> str | None:
         case NoticeDeliveryFailed():
             return (
                 f"{_NOTICES.get(event.notice, event.notice)}通知发送失败（{event.channel}） /"
-                f" {event.notice} notice failed by {event.channel}: {event.error}"
+                f" {event.notice} notice failed by {event.channel}"
             )
     return None
+
+
+NOTICE_FAILED = "未能送达 / the notice could not be delivered"
+
+
+def notice_detail(event: NoticeDelivered | NoticeDeliveryFailed) -> str | None:
+    """What the applicant reads of a delivery: the receipt, or for every failure the same
+    words. Why it failed (a refused connection, an HTTP status, a refused address) would
+    tell the applicant about the network behind their URL; it stays in the notifier's log
+    and its NoticeDeliveryFailed event, for operators."""
+    return event.receipt if isinstance(event, NoticeDelivered) else NOTICE_FAILED
 
 
 def _later(event: Event) -> str | None:

@@ -111,7 +111,10 @@ class NoticeView(_View):
     channel: str
     recipient: str
     attempts: int
-    detail: str | None = Field(description="receipt when delivered, error when failed")
+    detail: str | None = Field(
+        description="the receipt when delivered; when failed the same neutral words whatever"
+        " the cause"
+    )
     occurred_at: datetime
 
 

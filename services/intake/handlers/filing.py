@@ -21,7 +21,12 @@ from contracts.events import (
 from services.intake import metrics
 from services.intake.adapters import idempotency
 from services.intake.domain.callers import Caller
-from services.intake.domain.checks import deferral_errors, submission_errors, supplement_errors
+from services.intake.domain.checks import (
+    deferral_errors,
+    delivery_errors,
+    submission_errors,
+    supplement_errors,
+)
 from services.intake.domain.errors import (
     ApplicationClosed,
     IdempotencyKeyReused,
@@ -44,14 +49,18 @@ async def submit(
 ) -> SubmissionAccepted:
     matter = rules.catalog.matter(submission.matter)
     now = rules.clock.now()
-    errors = submission_errors(matter, submission.form, submission.materials) + deferral_errors(
-        matter,
-        submission.materials,
-        submission.deferred_materials,
-        submission.materials_promised_by,
-        today=now.astimezone(rules.calendar.zone).date(),
-        calendar=rules.calendar,
-    )
+    errors = [
+        *submission_errors(matter, submission.form, submission.materials),
+        *deferral_errors(
+            matter,
+            submission.materials,
+            submission.deferred_materials,
+            submission.materials_promised_by,
+            today=now.astimezone(rules.calendar.zone).date(),
+            calendar=rules.calendar,
+        ),
+        *delivery_errors(submission.delivery, rules.webhook_allow),
+    ]
     if errors:
         raise InvalidApplication(errors)
     application_id = uuid7()

@@ -4,12 +4,13 @@ the read model; and the read model's consumer."""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from contracts.calendar import WorkingCalendar
 from contracts.catalog import Catalog
 from contracts.envelope import Envelope, Event
+from contracts.webhook_targets import AllowList
 from eventlog.inbox import UnitOfWork, Unprocessable
 from eventlog.store import Connection, StreamAppend, append_streams
 from runtime.clock import Clock
@@ -24,12 +25,14 @@ SERVICE = "intake"
 
 @dataclass(frozen=True)
 class Rules:
-    """What commands are checked against: the catalog, the working-day calendar, and the
-    time (injected: tests run on a fake clock)."""
+    """What commands are checked against: the catalog, the working-day calendar, the
+    time (injected: tests run on a fake clock), and the internal webhook receivers the
+    operators admit (contracts/webhook_targets)."""
 
     catalog: Catalog
     calendar: WorkingCalendar
     clock: Clock
+    webhook_allow: AllowList = field(default_factory=AllowList)
 
 
 def application_stream(application_id: UUID) -> str:

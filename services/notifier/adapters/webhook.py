@@ -1,4 +1,5 @@
-"""Webhook delivery: POST the signed JSON notice to the applicant's URL."""
+"""Webhook delivery: POST the signed JSON notice to the applicant's URL, or to an
+operator's (supervision, a department's contact)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ from pydantic import SecretStr
 
 from services.notifier.adapters.http import post
 from services.notifier.domain.events import NoticePrepared
+from services.notifier.domain.recipients import for_operators
 from services.notifier.domain.webhook import webhook_body, webhook_headers
 
 
 class WebhookSender:
-    def __init__(self, http: httpx.AsyncClient, secret: SecretStr) -> None:
-        self.http, self._secret = http, secret.get_secret_value().encode()
+    """`applicants` is the client held to the webhook policy (adapters/webhook_targets.py);
+    `operators` reaches the receivers operators configured themselves."""
+
+    def __init__(
+        self, applicants: httpx.AsyncClient, operators: httpx.AsyncClient, secret: SecretStr
+    ) -> None:
+        self.applicants, self.operators = applicants, operators
+        self._secret = secret.get_secret_value().encode()
 
     async def send(self, prepared: NoticePrepared, delivery_id: str) -> str:
         body = webhook_body(prepared, delivery_id)
         headers = webhook_headers(self._secret, body, prepared, delivery_id)
-        response = await post(self.http, "webhook", prepared.address, body, headers)
+        http = self.operators if for_operators(prepared) else self.applicants
+        response = await post(http, "webhook", prepared.address, body, headers)
         return f"HTTP {response.status_code}"

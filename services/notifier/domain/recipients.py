@@ -1,10 +1,14 @@
-"""Recipients: what a valid address of each channel looks like, and how it is masked in
-events and logs (an address is personal data; only the notice stream keeps it whole)."""
+"""Recipients: what a valid address of each channel looks like, whose receiver a notice
+goes to, and how an address is masked in events and logs (an address is personal data;
+only the notice stream keeps it whole)."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+
+from contracts.webhook_targets import Refused, read_target
+from services.notifier.domain.events import NoticePrepared
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
@@ -15,17 +19,22 @@ def address_problem(channel: str, address: str) -> str | None:
     """Why `address` cannot be delivered to over `channel`, or None when it can."""
     if channel == "webhook":
         try:
-            parts = urlsplit(address)
-        except ValueError:
-            return "the webhook address is not a URL"
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "the webhook address must be an http or https URL with a host"
+            read_target(address)
+        except Refused as exc:
+            return f"the webhook address is refused ({exc.rule}): {exc}"
         return None
     if channel == "email":
         return None if _EMAIL.match(address) else "the e-mail address is not valid"
     if channel == "sms":
         return None if _MOBILE.match(address) else "the mobile number is not a mainland mobile"
     return f"unknown delivery channel {channel!r}"
+
+
+def for_operators(prepared: NoticePrepared) -> bool:
+    """Supervision notices go to the receivers operators configured (the supervision
+    channel, the department contacts file), not to an address an applicant gave: they are
+    not held to the applicants' webhook policy."""
+    return prepared.kind == "supervision"
 
 
 def national_mobile(address: str) -> str:
