@@ -1,49 +1,29 @@
-"""The inbox: "consumer C processed event X" commits in the same transaction as the
-events the handler appends, so a redelivered event changes nothing (DESIGN rule 5).
-The caller commits the Kafka offset only after `process` returns."""
+"""The inbox: "consumer C processed event X" commits in the same transaction as what the
+handler decided, so a redelivered event changes nothing (DESIGN rule 5). The caller commits
+the Kafka offset only after `process` returns.
+
+A batch costs a constant number of round trips: one statement records every event of the
+batch in the inbox (and tells which are new), one read brings every stream the new events
+touch, and the unit of work writes what the handlers decided at the end (unit_of_work.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 import structlog
 
 from contracts.envelope import Envelope
-from eventlog.store import (
-    ConcurrencyConflict,
-    Connection,
-    RecordedEvent,
-    StreamAppend,
-    append_streams,
-    read_stream,
-)
+from eventlog.store import ConcurrencyConflict
+from eventlog.unit_of_work import DerivedFactory, PostgresUnitOfWork, UnitOfWork
 
 log = structlog.get_logger()
 
-
-class UnitOfWork:
-    """What a handler may do inside the inbox transaction: read streams, append events, and
-    leave actions to run once it committed (e.g. count a metric: once per fact)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.committed_actions: list[Callable[[], None]] = []
-
-    def after_commit(self, action: Callable[[], None]) -> None:
-        """Run `action` once this transaction committed; never if it rolls back."""
-        self.committed_actions.append(action)
-
-    async def read(self, stream_id: str) -> list[RecordedEvent]:
-        return await read_stream(self.conn, stream_id)
-
-    async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[Envelope]
-    ) -> None:
-        await append_streams(self.conn, [StreamAppend(stream_id, expected_version, events)])
-
-
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+# The streams a handler will read for an event, so the batch reads them all at once.
+StreamsOf = Callable[[Envelope], Iterable[str]]
 
 
 class Unprocessable(Exception):
@@ -56,8 +36,17 @@ class _Poisoned(Exception):
 
 
 class Inbox:
-    def __init__(self, pool: asyncpg.Pool, consumer: str, *, conflict_retries: int = 5) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        consumer: str,
+        *,
+        streams_of: StreamsOf | None = None,
+        derived: Mapping[type[Any], DerivedFactory] | None = None,
+        conflict_retries: int = 5,
+    ) -> None:
         self.pool, self.consumer, self.conflict_retries = pool, consumer, conflict_retries
+        self.streams_of, self.derived = streams_of, derived or {}
 
     async def process(
         self, envelopes: Sequence[Envelope], handler: Handler
@@ -83,27 +72,33 @@ class Inbox:
                 log.info("retrying batch after a concurrency conflict", reason=str(conflict))
 
     async def _process_once(self, envelopes: Sequence[Envelope], handler: Handler) -> int:
-        fresh = 0
+        if not envelopes:
+            return 0
         async with self.pool.acquire() as conn, conn.transaction():
-            uow = UnitOfWork(conn)
-            for envelope in envelopes:
-                inserted = await conn.fetchval(
-                    "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
+            fresh_ids = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+                    " ON CONFLICT DO NOTHING RETURNING event_id",
                     self.consumer,
-                    envelope.event_id,
+                    [e.event_id for e in envelopes],
                 )
-                if not inserted:
-                    log.debug("duplicate ignored", event_id=str(envelope.event_id))
-                    continue
+            }
+            fresh = [e for e in envelopes if e.event_id in fresh_ids]
+            if len(fresh) < len(envelopes):
+                log.debug("duplicates ignored", count=len(envelopes) - len(fresh))
+            uow = PostgresUnitOfWork(conn, self.derived)
+            if self.streams_of is not None:
+                await uow.read_many(s for e in fresh for s in self.streams_of(e))
+            for envelope in fresh:
                 try:
                     await handler(envelope, uow)
                 except Unprocessable as exc:
                     raise _Poisoned(envelope, str(exc)) from exc
-                fresh += 1
+            await uow.commit()
         for action in uow.committed_actions:
             try:
                 action()
             except Exception:  # what is committed stays committed: the batch is done
                 log.exception("an after-commit action failed")
-        return fresh
+        return len(fresh)

@@ -117,13 +117,26 @@ async def append_streams(conn: Connection, appends: Sequence[StreamAppend]) -> N
                 column.append(value)
             prev = digest
         heads[append.stream_id] = (version, prev)
-    await conn.execute(_INSERT, *columns)
-    await conn.execute("SELECT pg_notify(current_schema() || '.events', '')")
+    await conn.execute(_INSERT, *columns)  # a trigger announces it on <schema>.events
 
 
 async def read_stream(conn: Connection, stream_id: str) -> list[RecordedEvent]:
     rows = await conn.fetch(f"{SELECT_EVENTS} WHERE stream_id = $1 ORDER BY version", stream_id)
     return [to_recorded(r) for r in rows]
+
+
+async def read_streams(
+    conn: Connection, stream_ids: Sequence[str]
+) -> dict[str, list[RecordedEvent]]:
+    """Several streams in one round trip; a stream with no events is absent."""
+    rows = await conn.fetch(
+        f"{SELECT_EVENTS} WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version",
+        list(stream_ids),
+    )
+    streams: dict[str, list[RecordedEvent]] = {}
+    for row in rows:
+        streams.setdefault(row["stream_id"], []).append(to_recorded(row))
+    return streams
 
 
 class EventStore:

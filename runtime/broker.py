@@ -105,7 +105,7 @@ def consumer_loops(
             ConsumerLoop(
                 group,
                 consumer,
-                Inbox(pool, group),
+                Inbox(pool, group, streams_of=consumer.streams_of, derived=consumer.derived),
                 DeadLetters(pool, producer, group),
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 batch_size=settings.consumer_batch_size,

@@ -20,7 +20,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -32,9 +33,10 @@ from contracts.envelope import Envelope
 from contracts.kafka import MalformedMessage, from_kafka
 from contracts.topics import DEAD_LETTER
 from eventlog.dead_letters import DeadLetter, keep
-from eventlog.inbox import Handler, Inbox, UnitOfWork
+from eventlog.inbox import Handler, Inbox, StreamsOf
 from eventlog.retry import Backoff
 from eventlog.store import ConcurrencyConflict
+from eventlog.unit_of_work import DerivedFactory, UnitOfWork
 from runtime.metrics import CONSUMED, CONSUMER_FAILURES
 from runtime.tracing import traced
 
@@ -59,14 +61,18 @@ LOG_END_CHECK_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Consumer:
-    """One subscription of a service: consumer group `<service>.<name>`. A consumer that
-    does not own its topics (a projection of what others decide) leaves records that are
-    not events to the owner's dead letters instead of keeping a copy of its own."""
+    """One subscription of a service: consumer group `<service>.<name>`. `streams_of` names
+    the streams the handler reads for an event (a batch reads them all at once); `derived`
+    builds the writers of the service's own rows it hands to the unit of work. A consumer
+    that does not own its topics (a projection of what others decide) leaves records that
+    are not events to the owner's dead letters instead of keeping a copy of its own."""
 
     name: str
     topics: Sequence[str]
     handle: Handler
     owns_topics: bool = True
+    streams_of: StreamsOf | None = None
+    derived: Mapping[type[Any], DerivedFactory] = field(default_factory=dict)
 
 
 class DeadLetters:

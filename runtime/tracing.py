@@ -31,7 +31,8 @@ from opentelemetry.trace import Link, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from contracts.envelope import Envelope
-from eventlog.inbox import Handler, UnitOfWork
+from eventlog.inbox import Handler
+from eventlog.unit_of_work import UnitOfWork
 from runtime.logs import mask
 
 EXPORTERS = frozenset({"otlp", "console", "none"})

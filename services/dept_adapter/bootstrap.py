@@ -9,7 +9,7 @@ from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
 from services.dept_adapter.config import DeptAdapterSettings, load_departments
 from services.dept_adapter.entrypoints.http import routes
-from services.dept_adapter.handlers import inbox_handlers
+from services.dept_adapter.handlers import filing_streams, inbox_handlers
 from services.dept_adapter.runner import Runner
 
 __all__ = ["DeptAdapterSettings", "build"]
@@ -29,7 +29,14 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
     return Service(
         "dept_adapter",
         settings,
-        consumers=[Consumer("filing", topics, by_event_type(inbox_handlers(departments)))],
+        consumers=[
+            Consumer(
+                "filing",
+                topics,
+                by_event_type(inbox_handlers(departments)),
+                streams_of=filing_streams,
+            )
+        ],
         publishes_to=[TASK_RESULTS],
         routers=[routes(runner, settings.callback_secret.get_secret_value().encode())],
         background={"filing": file_with_departments},

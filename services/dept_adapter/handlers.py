@@ -11,8 +11,9 @@ import structlog
 from contracts.envelope import Envelope
 from contracts.events import FilingCancelled, SubtaskCancelled, SubtaskDispatched
 from contracts.registry import decode
-from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from eventlog.inbox import Handler, Unprocessable
 from eventlog.store import ConcurrencyConflict
+from eventlog.unit_of_work import UnitOfWork
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.domain import answers
@@ -23,6 +24,12 @@ from services.dept_adapter.domain.signature import verify
 
 SERVICE = "dept_adapter"
 log = structlog.get_logger()
+
+
+def filing_streams(envelope: Envelope) -> list[str]:
+    """The filing stream a task's handler reads."""
+    key = envelope.payload.get("filing_key")
+    return [stream_of(key)] if isinstance(key, str) else []
 
 
 def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
@@ -36,7 +43,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
             log.info("filing already recorded", filing_key=task.filing_key)
             return
         requested = FilingRequested(**task.model_dump(include=set(FilingRequested.model_fields)))
-        await uow.append(
+        uow.append(
             stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
                                      producer=SERVICE, causation=envelope)],
         )  # fmt: skip
@@ -45,7 +52,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         cancel = decode(envelope)
         assert isinstance(cancel, SubtaskCancelled)
         stream = stream_of(cancel.filing_key)
-        events = [r.envelope for r in await uow.read(stream)]
+        events = list((await uow.read(stream)).events)
         filing = replay(events)
         if not events:  # never dispatched here: nothing filed, nothing to file
             confirmed = FilingCancelled(
@@ -56,12 +63,12 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
                 confirmed, application_id=envelope.application_id, producer=SERVICE,
                 causation=envelope,
             )  # fmt: skip
-            await uow.append(stream, 0, [event])
+            uow.append(stream, 0, [event])
             return
         if filing is None or filing.cancelled or filing.cancellation is not None:
             return
         requested = CancellationRequested(**cancel.model_dump())
-        await uow.append(
+        uow.append(
             stream, len(events), [Envelope.new(requested, application_id=envelope.application_id,
                                                producer=SERVICE, causation=envelope)],
         )  # fmt: skip

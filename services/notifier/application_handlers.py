@@ -7,8 +7,9 @@ from __future__ import annotations
 from contracts.catalog import Catalog
 from contracts.envelope import Envelope
 from contracts.events import ApplicationSubmitted, MaterialsHandedIn, TimeLimitWarned
-from eventlog.inbox import Handler, UnitOfWork
-from services.notifier.adapters.applications import hand_in, note_submission
+from eventlog.inbox import Handler
+from eventlog.unit_of_work import UnitOfWork
+from services.notifier.adapters.applications import Applications
 from services.notifier.clock_handlers import waiting_stream
 from services.notifier.domain.applications import known_application
 from services.notifier.domain.clock_notices import reminder_notice
@@ -21,16 +22,17 @@ def application_handlers(catalog: Catalog) -> dict[str, Handler]:
         known = known_application(decode(envelope, ApplicationSubmitted), catalog)
         # The upsert waits for a reminder parking concurrently (it holds the row), so the
         # waiting stream read next holds every reminder that found no submission.
-        await note_submission(uow.conn, envelope.application_id, known, envelope.occurred_at)
-        for recorded in await uow.read(waiting_stream(envelope.application_id)):
-            waiting = ReminderWaiting.model_validate(recorded.envelope.payload)
+        applications = uow.derived(Applications)
+        await applications.note_submission(envelope.application_id, known, envelope.occurred_at)
+        for parked in (await uow.read(waiting_stream(envelope.application_id))).events:
+            waiting = ReminderWaiting.model_validate(parked.payload)
             event = TimeLimitWarned.model_validate(waiting.clock_event)
             notice = reminder_notice(envelope.application_id, event, known, catalog)
-            await prepare(uow, recorded.envelope, notice)
+            await prepare(uow, parked, notice)
 
     async def on_handed_in(envelope: Envelope, uow: UnitOfWork) -> None:
         handed_in = decode(envelope, MaterialsHandedIn)
-        await hand_in(uow.conn, envelope.application_id, handed_in.materials)
+        await uow.derived(Applications).hand_in(envelope.application_id, handed_in.materials)
 
     return {
         ApplicationSubmitted.event_type: on_submitted,

@@ -13,6 +13,7 @@ from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, SUPERVISION
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service, Work
 from runtime.tracing import instrument_http_client
+from services.notifier.adapters.applications import Applications
 from services.notifier.adapters.contacts_file import load_contacts
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
@@ -91,8 +92,19 @@ def consumers(watching: Watchers, catalog: Catalog) -> list[Consumer]:
     it names is seen, and the reminder then waits for it (clock_handlers)."""
     return [
         Consumer("delivery", [OUTCOMES], by_event_type(outcome_handlers(catalog))),
-        Consumer("supervision", [SUPERVISION], by_event_type(clock_handlers(watching, catalog))),
-        Consumer("applications", [APPLICATIONS], by_event_type(application_handlers(catalog))),
+        Consumer(
+            "supervision",
+            [SUPERVISION],
+            by_event_type(clock_handlers(watching, catalog)),
+            derived={Applications: Applications},
+        ),
+        Consumer(
+            "applications",
+            [APPLICATIONS],
+            by_event_type(application_handlers(catalog)),
+            owns_topics=False,
+            derived={Applications: Applications},
+        ),
     ]
 
 

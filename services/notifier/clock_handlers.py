@@ -17,9 +17,10 @@ import structlog
 from contracts.catalog import Catalog
 from contracts.envelope import Envelope
 from contracts.events import TimeLimitExceeded, TimeLimitWarned
-from eventlog.inbox import Handler, UnitOfWork
+from eventlog.inbox import Handler
+from eventlog.unit_of_work import UnitOfWork
 from services.notifier import SERVICE
-from services.notifier.adapters.applications import hold, lookup
+from services.notifier.adapters.applications import Applications
 from services.notifier.domain.clock_notices import reminder_notice, supervision_notice
 from services.notifier.domain.clocks import (
     ClockEvent,
@@ -48,7 +49,7 @@ def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
         )
         recipients = watchers_of(event, watchers)
         if recipients:
-            known = await lookup(uow.conn, envelope.application_id)
+            known = await uow.derived(Applications).lookup(envelope.application_id)
             for recipient in recipients:
                 notice = supervision_notice(
                     envelope.application_id, event, recipient, known, catalog
@@ -66,13 +67,13 @@ def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
 
 
 async def remind(uow: UnitOfWork, cause: Envelope, event: ClockEvent, catalog: Catalog) -> None:
-    known = await hold(uow.conn, cause.application_id)
+    known = await uow.derived(Applications).hold(cause.application_id)
     if known is not None:
         await prepare(uow, cause, reminder_notice(cause.application_id, event, known, catalog))
         return
     stream, key = waiting_stream(cause.application_id), clock_key(event, "applicant")
     waiting = await uow.read(stream)
-    if any(w.envelope.payload.get("notice_key") == key for w in waiting):
+    if any(w.payload.get("notice_key") == key for w in waiting.events):
         return
     parked = Envelope.new(
         ReminderWaiting(notice_key=key, clock_event=event.model_dump(mode="json")),
@@ -80,5 +81,5 @@ async def remind(uow: UnitOfWork, cause: Envelope, event: ClockEvent, catalog: C
         producer=SERVICE,
         causation=cause,
     )
-    await uow.append(stream, len(waiting), [parked])
+    uow.append(stream, waiting.version, [parked])
     log.info("reminder waits for the submission", stream=stream, notice_key=key)

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from contracts.catalog import Catalog
 from contracts.envelope import Envelope, Event
 from contracts.events import OutcomeDecided, ResultHeld, SupplementNoticeIssued
-from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from eventlog.inbox import Handler, Unprocessable
+from eventlog.unit_of_work import UnitOfWork
 from services.notifier import SERVICE
 from services.notifier.domain.applications import material_names
 from services.notifier.domain.events import NoticePrepared
@@ -46,7 +47,7 @@ async def prepare(uow: UnitOfWork, cause: Envelope, prepared: NoticePrepared) ->
     event = Envelope.new(
         prepared, application_id=cause.application_id, producer=SERVICE, causation=cause
     )
-    await uow.append(stream, 0, [event])
+    uow.append(stream, 0, [event])
     log.info("notice prepared", stream=stream, kind=prepared.kind, channel=prepared.channel)
 
 

@@ -15,8 +15,9 @@ from contracts.envelope import Envelope, Event
 from contracts.events import ApplicationSubmitted
 from contracts.registry import decode
 from contracts.topics import TASK_RESULT_TYPES
-from eventlog.inbox import Handler, UnitOfWork, Unprocessable
+from eventlog.inbox import Handler, Unprocessable
 from eventlog.store import Connection, RecordedEvent, StreamAppend, append_streams, read_stream
+from eventlog.unit_of_work import UnitOfWork
 from runtime.clock import Clock
 from services.router import metrics
 from services.router.adapters import clock_marks

@@ -41,7 +41,7 @@ async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         producer="test",
         causation=envelope,
     )
-    await uow.append(f"handled-{envelope.event_id}", 0, [reply])
+    uow.append(f"handled-{envelope.event_id}", 0, [reply])
 
 
 async def main() -> None:

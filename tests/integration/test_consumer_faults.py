@@ -51,7 +51,7 @@ def recording(fails: Callable[[Envelope], Exception | None]) -> Callable[..., ob
         problem = fails(envelope)
         if problem is not None:
             raise problem
-        await uow.append(f"handled-{envelope.event_id}", 0, [envelope])
+        uow.append(f"handled-{envelope.event_id}", 0, [envelope])
 
     return handle
 

@@ -207,8 +207,8 @@ async def test_after_commit_actions_run_once_for_the_attempt_that_committed(
             raise Unprocessable("thirteen")
         if envelope.event_id not in conflicted:  # the first try appends behind a stale version
             conflicted.add(envelope.event_id)
-            await uow.append("taken", 0, [event()])
-        await uow.append(f"h-{envelope.event_id}", 0, [event()])
+            uow.append("taken", 0, [event()])
+        uow.append(f"h-{envelope.event_id}", 0, [event()])
 
     inbox = Inbox(pool, "after-commit")
     good, poison = event(n=1), event(n=13)

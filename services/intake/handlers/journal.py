@@ -11,8 +11,9 @@ from contracts.calendar import WorkingCalendar
 from contracts.catalog import Catalog
 from contracts.envelope import Envelope, Event
 from contracts.webhook_targets import AllowList
-from eventlog.inbox import UnitOfWork, Unprocessable
+from eventlog.inbox import Unprocessable
 from eventlog.store import Connection, StreamAppend, append_streams
+from eventlog.unit_of_work import UnitOfWork
 from runtime.clock import Clock
 from runtime.tracing import continuing
 from services.intake.adapters.projection import UnreadableEvent, apply

@@ -1,5 +1,6 @@
 """The notifier's projection of applications (table `applications`), written inside the
-inbox transaction of the event that changes it.
+inbox transaction of the event that changes it: a derived writer of the unit of work, whose
+statements run at once (their order matters, see `hold`), so it has nothing left to flush.
 
 A row whose receipt_number is NULL is a placeholder: a reminder came before the
 submission and waits. Placeholder and submission meet on the row's lock (see `hold`)."""
@@ -44,33 +45,47 @@ _HAND_IN = """
 """
 
 
-async def note_submission(
-    conn: Connection, application_id: UUID, known: KnownApplication, submitted_at: datetime
-) -> None:
-    d = known.delivery
-    await conn.execute(
-        _NOTE, application_id, known.receipt_number, known.matter, known.matter_name,
-        known.applicant_name, d.channel, d.address, list(known.materials_owed), submitted_at,
-    )  # fmt: skip
+class Applications:
+    """What the notifier knows of applications, on one unit of work's connection."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-async def hand_in(conn: Connection, application_id: UUID, materials: tuple[str, ...]) -> None:
-    await conn.execute(_HAND_IN, application_id, list(materials))
+    async def note_submission(
+        self, application_id: UUID, known: KnownApplication, submitted_at: datetime
+    ) -> None:
+        d = known.delivery
+        await self.conn.execute(
+            _NOTE,
+            application_id,
+            known.receipt_number,
+            known.matter,
+            known.matter_name,
+            known.applicant_name,
+            d.channel,
+            d.address,
+            list(known.materials_owed),
+            submitted_at,
+        )
 
+    async def hand_in(self, application_id: UUID, materials: tuple[str, ...]) -> None:
+        await self.conn.execute(_HAND_IN, application_id, list(materials))
 
-async def lookup(conn: Connection, application_id: UUID) -> KnownApplication | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM applications WHERE application_id = $1", application_id
-    )
-    return _known(row)
+    async def lookup(self, application_id: UUID) -> KnownApplication | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM applications WHERE application_id = $1", application_id
+        )
+        return _known(row)
 
+    async def hold(self, application_id: UUID) -> KnownApplication | None:
+        """The application if its submission is recorded, else None; either way its row is
+        locked until the transaction ends (a placeholder row is inserted when there is
+        none). A submission recorded concurrently therefore either committed before (and is
+        returned) or waits for this transaction and then sees what it parked."""
+        return _known(await self.conn.fetchrow(_HOLD, application_id))
 
-async def hold(conn: Connection, application_id: UUID) -> KnownApplication | None:
-    """The application if its submission is recorded, else None; either way its row is
-    locked until the transaction ends (a placeholder row is inserted when there is none).
-    A submission recorded concurrently therefore either committed before (and is returned)
-    or waits for this transaction and then sees what it parked."""
-    return _known(await conn.fetchrow(_HOLD, application_id))
+    async def flush(self) -> None:
+        """Every statement ran already."""
 
 
 def _known(row: asyncpg.Record | None) -> KnownApplication | None:
