@@ -23,10 +23,10 @@ from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
 from services.router.domain.events import ClockUnavailable
-from services.router.domain.planning import advance
+from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
-from services.router.domain.recording import record, started
-from services.router.domain.replay import after, mutate, replay
+from services.router.domain.recording import started
+from services.router.domain.replay import after, replay
 from services.router.domain.results import NotAnAnswer
 from services.router.domain.supervision import next_mark, overdue
 from services.router.joining import recorded_joining
@@ -90,20 +90,17 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
 
 
 def _decided(process: Process, matter: Matter, envelope: Envelope, timing: Timing) -> list[Event]:
-    """What the router records of `envelope` and decides after it."""
     try:
-        fact = record(process, envelope)
+        decided = decide_on(process, matter, envelope, timing)
     except NotAnAnswer as exc:
         raise Unprocessable(str(exc)) from exc
-    if isinstance(fact, ResultIgnored):
-        log.warning("answer ignored", event_type=envelope.event_type, reason=fact.reason,
+    if not decided:
+        log.info("changes nothing; ignored", event_type=envelope.event_type)
+    elif isinstance(decided[0], ResultIgnored):
+        log.warning("answer ignored", event_type=envelope.event_type, reason=decided[0].reason,
                     subtask=envelope.payload.get("subtask"),
                     filing_key=envelope.payload.get("filing_key"))  # fmt: skip
-        return [fact]
-    if fact is None:
-        log.info("changes nothing; ignored", event_type=envelope.event_type)
-        return []
-    return [fact, *advance(mutate(process, fact), matter, timing)]
+    return decided
 
 
 def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event]:

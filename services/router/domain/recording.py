@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from contracts.catalog import Matter
 from contracts.envelope import Envelope, Event
 from contracts.events import (
     ApplicationSubmitted,
@@ -45,7 +46,7 @@ def started(submitted: ApplicationSubmitted, submitted_at: datetime) -> ProcessS
     )
 
 
-def record(process: Process, envelope: Envelope) -> Event | None:
+def record(process: Process, matter: Matter, envelope: Envelope) -> Event | None:
     """The router's record of an incoming fact, or None when it changes nothing (anything
     after the outcome but follow-ups on the applicant's rating). A task result is always
     recorded, applied or ignored (results.py); raises UnknownFiling for one that names a
@@ -53,7 +54,7 @@ def record(process: Process, envelope: Envelope) -> Event | None:
     if envelope.event_type in (FollowUpOpened.event_type, FollowUpClosed.event_type):
         return _follow_up(process, envelope)
     if envelope.event_type in TASK_RESULT_TYPES:
-        return judged(process, envelope)
+        return judged(process, matter, envelope)
     if process.decided:
         return None
     incoming = decode(envelope)

@@ -2,14 +2,16 @@
 
 An answer is applied (ResultRecorded) only when it answers the sub-task's current filing in a
 state that waits for it; any other answer to a filing the application has is kept but ignored
-(ResultIgnored, with the reason). An answer that is unreadable, or names a sub-task,
-department or filing the application never had, is no answer to it at all: `NotAnAnswer`.
+(ResultIgnored, with the reason). An answer that is unreadable, names a sub-task, department
+or filing the application never had, or completes a sub-task without the outputs the catalog
+declares for it, is no answer to it at all: `NotAnAnswer`.
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
+from contracts.catalog import Matter, Subtask
 from contracts.envelope import Envelope
 from contracts.events import (
     FilingCancelled,
@@ -50,9 +52,11 @@ class NotAnAnswer(ValueError):
     department or filing key the application does not have. The message says which."""
 
 
-def judged(process: Process, answer: Envelope) -> ResultRecorded | ResultIgnored:
+def judged(process: Process, matter: Matter, answer: Envelope) -> ResultRecorded | ResultIgnored:
     result = _read(answer)
     state = _named(process, answer.event_type, result)
+    if isinstance(result, SubtaskCompleted):
+        _check_outputs(matter.subtask(state.code), result)
     reason: IgnoredBecause | None = None
     if process.decided:
         reason = "decided"
@@ -72,6 +76,17 @@ def _read(answer: Envelope) -> TaskResult:
         raise NotAnAnswer(f"{answer.event_type} does not match its schema: {exc}") from exc
     assert isinstance(result, TaskResult)  # the caller passes task results only
     return result
+
+
+def _check_outputs(subtask: Subtask, result: SubtaskCompleted) -> None:
+    """A completion carries every output the catalog declares for its sub-task: later
+    sub-tasks' inputs and the certificate's number are taken from them."""
+    missing = [o for o in subtask.outputs if result.outputs.get(o) in (None, "")]
+    if missing:
+        raise NotAnAnswer(
+            f"SubtaskCompleted of {subtask.code!r} lacks outputs {', '.join(missing)}"
+            f" (the catalog's {subtask.code!r} returns {', '.join(subtask.outputs)})"
+        )
 
 
 def _unawaited(state: SubtaskState, event_type: str) -> IgnoredBecause:
