@@ -18,8 +18,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from uuid6 import uuid7
+from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope, Event
 from contracts.events import (
@@ -29,7 +28,7 @@ from contracts.events import (
     SupplementRequested,
 )
 from contracts.kafka import to_kafka
-from contracts.topics import DEAD_LETTER, TASK_RESULTS
+from contracts.topics import TASK_RESULTS
 from onewindow.applicant import application_body
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
@@ -39,17 +38,9 @@ from services.router import bootstrap as router
 from services.router.handlers import process_stream
 from tests.conftest import Stack
 from tests.integration.in_process import client_of, intake_on
-from tests.integration.test_intake_read_model import snapshot
+from tests.integration.test_consumer import _dead_letters as dead_letters
+from tests.integration.test_intake_read_model import OUTPUTS, snapshot
 from tests.integration.test_tracing_flow import start_at_the_end
-
-OUTPUTS = {
-    "amr-licence": {"credit_code": "91330106MA2B3C4D5E", "licence_number": "330106000123456",
-                    "company_name": "杭州一窗科技有限公司", "established_on": "2026-05-06"},
-    "psb-seal": {"seal_filing_number": "33010620260506001"},
-    "tax-invoice": {"tax_registration_number": "91330106MA2B3C4D5E", "invoice_quota": 100000},
-    "hrss-social-insurance": {"social_insurance_number": "33010620260506001"},
-    "hpf-provident-fund": {"provident_fund_account": "330100123456789"},
-}  # fmt: skip
 
 
 @dataclass
@@ -156,28 +147,6 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
             await service.stop()
 
 
-async def dead_letters(kafka: str, application_id: UUID, expected: int) -> list[dict[str, str]]:
-    """The dead letters of the application's records: their headers."""
-    reader = AIOKafkaConsumer(
-        DEAD_LETTER, bootstrap_servers=kafka, group_id=f"read-{uuid7()}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
-    )  # fmt: skip
-    await reader.start()
-    found: list[dict[str, str]] = []
-    try:
-        async with asyncio.timeout(60):
-            while len(found) < expected:
-                for records in (await reader.getmany(timeout_ms=500)).values():
-                    found += [
-                        {k: v.decode() for k, v in r.headers}
-                        for r in records
-                        if r.key == str(application_id).encode()
-                    ]
-    finally:
-        await reader.stop()
-    return found
-
-
 def seen(page: dict[str, Any]) -> dict[str, Any]:
     """What the applicant sees of the sub-tasks: status, receipt, outputs, and the timeline."""
     return {
@@ -219,11 +188,9 @@ async def test_wrong_answers_change_nothing_the_applicant_sees(
         subtask="psb-nonexistent", department="psb", filing_key=f"{window.app}:psb-nonexistent:1"
     )
     await window.answer(seal, nowhere)
-    (letter,) = await dead_letters(stack.kafka, window.app, 1)
-    assert letter["dead_letter_consumer"] == f"{window.router.name}.process"
-    assert "psb-nonexistent" in letter["dead_letter_reason"]
-    assert "which it does not have" in letter["dead_letter_reason"]
-    assert letter["dead_letter_source"].startswith(TASK_RESULTS + "/")
+    (reason,) = await dead_letters(stack.kafka, f"{window.router.name}.process", 1)
+    assert "psb-nonexistent" in reason and "which it does not have" in reason
+    assert str(window.app) in reason
     assert seen(await window.page()) == before
 
     # a supplement: hrss asks, the applicant answers, hrss is filed again (round 2)
