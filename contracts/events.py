@@ -7,11 +7,14 @@ Who publishes what (topics in `contracts.topics`):
 - dept_adapter / legacy systems → task-results: SubtaskAccepted, SubtaskCompleted,
   SubtaskRejected, SupplementRequested, SubtaskFailed, FilingCancelled
 - router → outcomes: SupplementNoticeIssued, ResultHeld, OutcomeDecided
+- router → progress: ResultRecorded (each task result it applied)
 - router → supervision: TimeLimitWarned, TimeLimitExceeded (电子监察)
 - notifier → notifications: NoticeDelivered, NoticeDeliveryFailed
 
 Every task result names the `filing_key` of the dispatch it answers; a result whose key is not
-the sub-task's current filing is stale and changes nothing.
+the sub-task's current filing is stale and changes nothing. Only the router judges results:
+what it applied it publishes as ResultRecorded, what it did not it records as ResultIgnored,
+and a result naming a sub-task or filing the application does not have it dead-letters.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.envelope import Event
+from contracts.envelope import Envelope, Event
 from contracts.registry import register
 
 Channel = Literal["window", "web", "mobile", "kiosk"]
@@ -361,11 +364,38 @@ class TimeLimitExceeded(_ClockEvent):
     event_type = "TimeLimitExceeded"
 
 
-# recorded in router's log, never published: the system of record for every task result,
-# including those of departments that answer on Kafka themselves (read-model rebuilds use it)
+# router → onewindow.progress: the task results the router applied, in the order it applied
+# them. Its log is the system of record for every task result, including those of departments
+# that answer on Kafka themselves (the read model and its rebuilds project these, never the raw
+# answers on onewindow.task-results).
 
 
 @register
 class ResultRecorded(Event):
+    """The router applied this task result to the sub-task and filing it names: it is now that
+    sub-task's progress. A result the router did not apply is never published (ResultIgnored)."""
+
     event_type = "ResultRecorded"
-    result: dict[str, Any] = Field(description="The task result's whole envelope, as JSON.")
+    result: Envelope = Field(
+        description="The task result as the department sent it: its whole envelope, the "
+        "payload being one of SubtaskAccepted, SubtaskCompleted, SubtaskRejected, "
+        "SupplementRequested, SubtaskFailed, FilingCancelled."
+    )
+
+
+# recorded in router's log, never published
+
+
+IgnoredBecause = Literal["decided", "stale", "answered", "cancelling", "not-cancelling"]
+
+
+@register
+class ResultIgnored(Event):
+    """A task result the router kept but did not apply: the application was already decided,
+    the filing is stale (an earlier round), the filing already has its answer (a second,
+    different one), the filing is being cancelled (only its cancellation or a refusal
+    counts), or a cancellation nobody asked for. Nothing the applicant sees changes."""
+
+    event_type = "ResultIgnored"
+    result: Envelope = Field(description="The task result's whole envelope.")
+    reason: IgnoredBecause

@@ -27,6 +27,15 @@ HEADERS = (
 
 KafkaHeaders = list[tuple[str, bytes]]
 
+# A dead letter (on contracts.topics.DEAD_LETTER) is the record a consumer could not take:
+# its key, value and headers unchanged, and these headers added (runtime/consumer.py).
+DEAD_LETTER_HEADERS = {
+    "dead_letter_reason": "Why the consumer could not take the record, e.g. which field is wrong "
+    "or which sub-task the application does not have.",
+    "dead_letter_source": "Where the record was: `<topic>/<partition>/<offset>`.",
+    "dead_letter_consumer": "The consumer group that could not take it, `<service>.<consumer>`.",
+}
+
 
 class MalformedMessage(ValueError):
     """A record that is not a valid OneWindow event; the reason says what is wrong."""

@@ -7,6 +7,7 @@ from contracts.envelope import Envelope
 APPLICATIONS = "onewindow.applications"
 TASK_RESULTS = "onewindow.task-results"
 OUTCOMES = "onewindow.outcomes"
+PROGRESS = "onewindow.progress"
 NOTIFICATIONS = "onewindow.notifications"
 SUPERVISION = "onewindow.supervision"
 DEAD_LETTER = "onewindow.dead-letter"
@@ -43,6 +44,7 @@ _BY_EVENT_TYPE = {
     ),
     **dict.fromkeys(TASK_RESULT_TYPES, TASK_RESULTS),
     **dict.fromkeys(["SupplementNoticeIssued", "ResultHeld", "OutcomeDecided"], OUTCOMES),
+    "ResultRecorded": PROGRESS,
     **dict.fromkeys(["TimeLimitWarned", "TimeLimitExceeded"], SUPERVISION),
     **dict.fromkeys(["NoticeDelivered", "NoticeDeliveryFailed"], NOTIFICATIONS),
 }

@@ -20,6 +20,11 @@ import yaml
 
 from contracts.kafka import to_kafka
 from contracts.publish.asyncapi import UNKNOWN_PRODUCER, ServiceShape, asyncapi_document
+from contracts.publish.dead_letters import (
+    HEADERS_SCHEMA,
+    dead_letter_example,
+    dead_letter_headers_schema,
+)
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import (
     COMMANDS_DIR,
@@ -56,6 +61,9 @@ def render(services: Sequence[ServiceShape]) -> dict[str, str]:
     files = {
         f"{SCHEMAS_DIR}/{ENVELOPE_FILE}": _json(envelope_schema(sample)),
         f"{SCHEMAS_DIR}/{HEADERS_FILE}": _json(headers_schema(to_kafka(sample)[2])),
+        f"{SCHEMAS_DIR}/{HEADERS_SCHEMA}": _json(
+            dead_letter_headers_schema(dead_letter_example()[2])
+        ),
     }
     for event in events:
         example = EXAMPLES.get((event.event_type, event.schema_version))

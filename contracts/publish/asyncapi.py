@@ -3,7 +3,8 @@
 Channels are topics; the per-department topics `onewindow.tasks.<department>` are one channel
 with the parameter `department`, its enum the departments the service uses. A service sends
 every published event whose topic is among its `publishes_to`, and receives every event on the
-topics its consumers subscribe to (a consumer passes over the types it has no handler for).
+topics its consumers subscribe to (a consumer passes over the types it has no handler for); a
+service with consumers also sends dead letters (the records they cannot take).
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ from typing import Any, Protocol
 
 from contracts.departments import DEPARTMENTS
 from contracts.kafka import to_kafka
+from contracts.publish.dead_letters import (
+    CHANNEL,
+    MESSAGE,
+    dead_letter_channel,
+    dead_letter_message,
+    dead_letter_operation,
+)
 from contracts.publish.examples import EXAMPLES, example_envelope
-from contracts.publish.schemas import HEADERS_FILE, PARAMETER, PublishedEvent, topic_pattern
+from contracts.publish.schemas import (
+    HEADERS_FILE,
+    KAFKA_BINDING,
+    PARAMETER,
+    SCHEMAS,
+    PublishedEvent,
+    topic_pattern,
+)
 
 ASYNCAPI = "3.0.0"
 VERSION = "1.0.0"
-KAFKA_BINDING = "0.5.0"
-SCHEMAS = "../schemas/"
 UNKNOWN_PRODUCER = "onewindow"
 
 
@@ -68,6 +81,11 @@ def asyncapi_document(
                 "receive", channel, on_it, group
             )
             used.update((e.event_type, e) for e in on_it)
+    messages = {t: _message(e, producers.get(t, UNKNOWN_PRODUCER)) for t, e in sorted(used.items())}
+    if service.consumers:  # every consumer sends what it cannot take to the dead letters
+        channels[CHANNEL] = dead_letter_channel()
+        operations[f"send-{CHANNEL}"] = dead_letter_operation()
+        messages[MESSAGE] = dead_letter_message()
     return {
         "asyncapi": ASYNCAPI,
         "info": {
@@ -91,11 +109,7 @@ def asyncapi_document(
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {
-            "messages": {
-                t: _message(e, producers.get(t, UNKNOWN_PRODUCER)) for t, e in sorted(used.items())
-            }
-        },
+        "components": {"messages": dict(sorted(messages.items()))},
     }
 
 

@@ -54,6 +54,22 @@ _NOTICE = {
     "attempts": 1,
 }
 
+_COMPLETED = e.SubtaskCompleted(
+    **_AMR, legacy_receipt="AMR-2026-000731", outputs={"credit_code": "91330100MA2KXXXX0X"}
+)
+_ANSWER = Envelope(
+    event_id=UUID("0193a1c3-0e9a-7f0c-a1b2-6c7d8e9f0a13"),
+    event_type=_COMPLETED.event_type,
+    schema_version=_COMPLETED.schema_version,
+    occurred_at=datetime(2026, 5, 6, 2, 15, 8, 904112, tzinfo=UTC),
+    application_id=APPLICATION_ID,
+    correlation_id=APPLICATION_ID,
+    causation_id=UUID("0193a1c2-f3d1-7e44-b0c9-7a8b9c0d1e24"),
+    traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01",
+    producer="dept_adapter",
+    payload=_COMPLETED.model_dump(mode="json"),
+)
+
 _ALL: tuple[Event, ...] = (
     e.ApplicationSubmitted(
         matter="business-startup",
@@ -86,9 +102,7 @@ _ALL: tuple[Event, ...] = (
     ),
     e.SubtaskCancelled(**_AMR, reason="税务局不予办理，其余事项撤回"),
     e.SubtaskAccepted(**_AMR, legacy_receipt="AMR-2026-000731"),
-    e.SubtaskCompleted(
-        **_AMR, legacy_receipt="AMR-2026-000731", outputs={"credit_code": "91330100MA2KXXXX0X"}
-    ),
+    _COMPLETED,
     e.SubtaskRejected(**_AMR, legacy_receipt="AMR-2026-000731", reason="名称与已登记企业重复"),
     e.SupplementRequested(**_AMR, legacy_receipt="AMR-2026-000731", materials=(_MISSING,)),
     e.SubtaskFailed(**_AMR, error="department system refuses the filing: unknown form version"),
@@ -120,6 +134,7 @@ _ALL: tuple[Event, ...] = (
         working_days=0.5,
         on_time=True,
     ),
+    e.ResultRecorded(result=_ANSWER),
     e.TimeLimitWarned(**_CLOCK),
     e.TimeLimitExceeded(**_CLOCK),
     e.NoticeDelivered(

@@ -27,6 +27,8 @@ BASE_ID = "https://onewindow.example.cn/contracts/schemas/"
 ENVELOPE_FILE = "envelope.json"
 HEADERS_FILE = "kafka-headers.json"
 COMMANDS_DIR = "commands"
+SCHEMAS = "../schemas/"  # where an AsyncAPI document (contracts/asyncapi/) finds the schemas
+KAFKA_BINDING = "0.5.0"
 PARAMETER = "{department}"
 # from_kafka fills these in when a record leaves them out (contracts/kafka.py).
 DEFAULTED_HEADERS = {"schema_version": "1", "correlation_id": "the application_id"}

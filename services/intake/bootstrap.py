@@ -12,8 +12,8 @@ from contracts.topics import (
     APPLICATIONS,
     NOTIFICATIONS,
     OUTCOMES,
+    PROGRESS,
     SUPERVISION,
-    TASK_RESULTS,
     tasks_topic,
 )
 from runtime.clock import clock_from
@@ -32,7 +32,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 READ_MODEL_TOPICS = [
     APPLICATIONS,
     *(tasks_topic(d) for d in DEPARTMENTS),
-    TASK_RESULTS,
+    PROGRESS,
     OUTCOMES,
     NOTIFICATIONS,
     SUPERVISION,

@@ -10,7 +10,14 @@ from pydantic import Field
 from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
-from contracts.topics import APPLICATIONS, OUTCOMES, SUPERVISION, TASK_RESULTS, tasks_topic
+from contracts.topics import (
+    APPLICATIONS,
+    OUTCOMES,
+    PROGRESS,
+    SUPERVISION,
+    TASK_RESULTS,
+    tasks_topic,
+)
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
@@ -40,7 +47,7 @@ def build(settings: RouterSettings | None = None, *, schema: str = "router") -> 
         consumers=[
             Consumer("process", [APPLICATIONS, TASK_RESULTS], handle_with(catalog, calendar, clock))
         ],
-        publishes_to=[OUTCOMES, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
+        publishes_to=[OUTCOMES, PROGRESS, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
         migrations=[MIGRATIONS],
         background={
             "clock-ticker": ticker(catalog.matters, calendar, clock, settings.clock_tick_seconds)

@@ -12,7 +12,7 @@ import structlog
 from contracts.calendar import WorkingCalendar
 from contracts.catalog import Catalog, Matter, UnknownMatter
 from contracts.envelope import Envelope, Event
-from contracts.events import ApplicationSubmitted
+from contracts.events import ApplicationSubmitted, ResultIgnored
 from contracts.registry import decode
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, Unprocessable
@@ -24,10 +24,11 @@ from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
 from services.router.domain.events import ClockUnavailable
-from services.router.domain.planning import advance
+from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
-from services.router.domain.recording import record, started
-from services.router.domain.replay import after, mutate, replay
+from services.router.domain.recording import started
+from services.router.domain.replay import after, replay
+from services.router.domain.results import NotAnAnswer
 from services.router.domain.supervision import next_mark, overdue
 from services.router.joining import recorded_joining
 
@@ -60,6 +61,11 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
                 return
             caught_up, decided, matter = [], _opening(envelope, catalog, timing), None
         elif not records:
+            if envelope.event_type in TASK_RESULT_TYPES:
+                raise Unprocessable(
+                    f"{envelope.event_type} names application {envelope.application_id},"
+                    " which the router has no process for"
+                )
             log.warning("no process for this application; ignored", event_type=envelope.event_type)
             return
         else:
@@ -67,12 +73,7 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
             matter = matters[process.matter]
             caught_up = overdue(process, matter, timing)
             process = after(process, caught_up)
-            fact = record(process, envelope)
-            decided = (
-                [] if fact is None else [fact, *advance(mutate(process, fact), matter, timing)]
-            )
-            if fact is None:
-                log.info("changes nothing; ignored", event_type=envelope.event_type)
+            decided = _decided(process, matter, envelope, timing)
         new = [
             *_envelopes(caught_up, records[-1].envelope if records else envelope, timing),
             *recorded_joining(
@@ -87,6 +88,20 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
             uow.after_commit(partial(metrics.count, [r.envelope for r in records], new))
 
     return handle
+
+
+def _decided(process: Process, matter: Matter, envelope: Envelope, timing: Timing) -> list[Event]:
+    try:
+        decided = decide_on(process, matter, envelope, timing)
+    except NotAnAnswer as exc:
+        raise Unprocessable(str(exc)) from exc
+    if not decided:
+        log.info("changes nothing; ignored", event_type=envelope.event_type)
+    elif isinstance(decided[0], ResultIgnored):
+        log.warning("answer ignored", event_type=envelope.event_type, reason=decided[0].reason,
+                    subtask=envelope.payload.get("subtask"),
+                    filing_key=envelope.payload.get("filing_key"))  # fmt: skip
+    return decided
 
 
 def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event]:

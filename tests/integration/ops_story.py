@@ -108,7 +108,7 @@ class Story:
         self.add(
             "router",
             self.router_stream,
-            ResultRecorded(result=envelope.model_dump(mode="json")),
+            ResultRecorded(result=envelope),
             at + S,
         )
 

@@ -23,9 +23,11 @@ from contracts.events import (
     ApplicationSubmitted,
     Certificate,
     Delivery,
+    IgnoredBecause,
     MissingMaterial,
     NoticeDelivered,
     OutcomeDecided,
+    ResultIgnored,
     ResultRecorded,
     SubtaskAccepted,
     SubtaskCompleted,
@@ -94,13 +96,24 @@ def _dispatch(app: UUID, subtask: str, n: int = 1) -> Step:
     return "router", _at(app, event, "router")
 
 
+def _answer(app: UUID, event: TaskResult) -> Step:
+    """A task result in dept_adapter's log, or only on Kafka (psb answers there itself)."""
+    if event.department == "psb":
+        return "kafka", _at(app, event, "psb-legacy")
+    return "dept_adapter", _at(app, event, "dept_adapter")
+
+
 def _result(app: UUID, event: TaskResult) -> list[Step]:
-    """A task result in dept_adapter's log (psb answers on Kafka itself), and router's record."""
-    department = event.department
-    log = "kafka" if department == "psb" else "dept_adapter"
-    envelope = _at(app, event, "psb-legacy" if department == "psb" else "dept_adapter")
-    record = ResultRecorded(result=envelope.model_dump(mode="json"))
-    return [(log, envelope), ("router-private", _at(app, record, "router"))]
+    """A task result, and the router's record that it applied it (published)."""
+    log, answer = _answer(app, event)
+    return [(log, answer), ("router", _at(app, ResultRecorded(result=answer), "router"))]
+
+
+def _ignored(app: UUID, event: TaskResult, reason: IgnoredBecause) -> list[Step]:
+    """A task result the router kept but did not apply (in its log only)."""
+    log, answer = _answer(app, event)
+    kept = ResultIgnored(result=answer, reason=reason)
+    return [(log, answer), ("router-private", _at(app, kept, "router"))]
 
 
 def _completed(app: UUID, subtask: str, n: int = 1) -> list[Step]:
@@ -160,7 +173,7 @@ def after_supplement(app: UUID) -> list[Step]:
         *_completed(app, "tax-invoice"),
         *_completed(app, "hpf-provident-fund"),
         *_completed(app, hrss, 2),
-        *_result(app, stale),  # the answer to the first filing comes late: stale
+        *_ignored(app, stale, "stale"),  # the answer to the first filing comes late
         ("router", _at(app, outcome, "router")),
         ("notifier", _at(app, delivered, "notifier")),
     ]
@@ -177,6 +190,11 @@ def story(app: UUID) -> list[Step]:
 
 def published(steps: list[Step]) -> list[Envelope]:
     return [envelope for log, envelope in steps if log != "router-private"]
+
+
+def projected(steps: list[Step]) -> list[Envelope]:
+    """What the read model takes: every published event but the departments' raw answers."""
+    return [envelope for log, envelope in steps if log in ("intake", "router", "notifier")]
 
 
 @pytest.fixture
@@ -208,7 +226,7 @@ async def test_the_story_step_by_step(model: asyncpg.Pool) -> None:
     app = uuid7()
     await _apply(model, [submitted(app)])
     assert (await _view(model, app)).status == "submitted"
-    first = published(before_supplement(app))
+    first = projected(before_supplement(app))
     await _apply(model, first[:1])
     assert (await _view(model, app)).status == "in_progress"
     await _apply(model, first[1:])
@@ -220,7 +238,7 @@ async def test_the_story_step_by_step(model: asyncpg.Pool) -> None:
     )
     await _apply(model, [supplemented(app)])
     assert (await _view(model, app)).status == "in_progress"
-    rest = published(after_supplement(app))
+    rest = projected(after_supplement(app))
     await _apply(model, rest)
 
     view = await _view(model, app)
@@ -240,38 +258,63 @@ async def test_the_story_step_by_step(model: asyncpg.Pool) -> None:
         ("result", "delivered", "<m1@onewindow>")
     ]
     types = [t.event_type for t in view.timeline]
-    assert len(types) == 2 + len(first) + len(rest) and types.count("SubtaskRejected") == 1
+    assert len(types) == 2 + len(first) + len(rest)
+    assert types.count("SubtaskRejected") == 0  # the stale answer the router ignored
     assert [t.occurred_at for t in view.timeline] == sorted(t.occurred_at for t in view.timeline)
     assert types[0] == "ApplicationSubmitted" and types[-1] == "NoticeDelivered"
 
 
-async def test_duplicates_stale_and_late_events_change_nothing(model: asyncpg.Pool) -> None:
+async def test_duplicates_and_late_events_change_nothing(model: asyncpg.Pool) -> None:
     app = uuid7()
-    events = published(story(app))
+    events = projected(story(app))
     assert all(await _apply(model, events))
     settled = await snapshot(model, {app})
     assert not any(await _apply(model, events))  # every one a duplicate
     assert await snapshot(model, {app}) == settled
 
     amr_key = _key(app, "amr-licence")
-    late = [  # an acknowledgement older than the completion; a failure of a filing never made
-        _at(app, SubtaskAccepted(subtask="amr-licence", department="amr", filing_key=amr_key,
-                                 legacy_receipt="AMR-1"), "dept_adapter")
-        .model_copy(update={"occurred_at": datetime.now(UTC) - timedelta(hours=1)}),
-        _at(app, SubtaskRejected(subtask="psb-seal", department="psb",
-                                 filing_key=_key(app, "psb-seal", 0), reason="?"), "psb-legacy"),
-    ]  # fmt: skip
-    assert all(await _apply(model, late))
+    acknowledged = _at(app, SubtaskAccepted(subtask="amr-licence", department="amr",
+                                            filing_key=amr_key, legacy_receipt="AMR-1"),
+                       "dept_adapter")  # fmt: skip
+    older = acknowledged.model_copy(update={"occurred_at": datetime.now(UTC) - timedelta(hours=1)})
+    # applied by the router, but arriving after the completion it preceded
+    assert await _apply(model, [_at(app, ResultRecorded(result=older), "router")]) == [True]
     after = await snapshot(model, {app})
-    assert len(after["timeline"]) == len(settled["timeline"]) + 2
+    assert len(after["timeline"]) == len(settled["timeline"]) + 1
     assert after["applications"][0]["status"] == "approved"
     view = await _view(model, app)
     assert [(s.subtask, s.status) for s in view.subtasks] == [(s, "completed") for s in SUBTASKS]
 
 
+async def test_departments_answers_count_only_as_the_router_applied_them(
+    model: asyncpg.Pool,
+) -> None:
+    app = uuid7()
+    steps = story(app)
+    await _apply(model, projected(steps))
+    settled = await snapshot(model, {app})
+    answers = [e for log, e in steps if log in ("dept_adapter", "kafka")]
+    psb = "psb-seal"
+    second = SubtaskCompleted(
+        subtask=psb,
+        department="psb",
+        filing_key=_key(app, psb),
+        legacy_receipt="PSB-OTHER",
+        outputs={"seal_filing_number": "9"},
+    )
+    nowhere = SubtaskCompleted(subtask="psb-nonexistent", department="psb",
+                               filing_key=_key(app, "psb-nonexistent"))  # fmt: skip
+    raw = [*answers, _at(app, second, "legacy-psb"), _at(app, nowhere, "legacy-psb")]
+    assert not any(await _apply(model, raw))
+    ignored = [e for log, e in steps if log == "router-private"]
+    assert ignored and not any(await _apply(model, ignored))
+    assert await snapshot(model, {app}) == settled
+    assert "PSB-OTHER" not in json.dumps((await _view(model, app)).model_dump(mode="json"))
+
+
 async def test_any_arrival_order_gives_the_same_model(model: asyncpg.Pool) -> None:
     app = uuid7()
-    events = published(story(app))
+    events = projected(story(app))
     await _apply(model, events)
     in_order = await snapshot(model, {app})
     for seed in range(4):
@@ -326,7 +369,7 @@ async def test_rebuild_from_the_logs_equals_the_applied_model(
         for schema, envelopes in _by_log(steps, schemas).items():
             await _record(conn, schema, envelopes)
         read, applied = await rebuild_read_model(conn, list(schemas.values()))
-    assert applied == len(published(steps))
+    assert applied == len(projected(steps))
     assert read == len(steps) - sum(1 for log, _ in steps if log == "kafka")
     assert await snapshot(model, apps) == live
 
@@ -392,18 +435,25 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
 
         rest = after_supplement(app)
         await _publish(stack, _by_log(rest, schemas), [e for log, e in rest if log == "kafka"])
-        expected = 2 + len(published(first)) + len(published(rest))
+        expected = 2 + len(projected(first)) + len(projected(rest))
         view = await _until(
             http, url, headers, status="approved", timeline=lambda t: len(t) == expected
         )
     assert [n["status"] for n in view["notices"]] == ["delivered"]
     assert all(s["status"] == "completed" for s in view["subtasks"])
+    assert not [t for t in view["timeline"] if t["event_type"] == "SubtaskRejected"]  # stale
 
     async with intake.pool.acquire() as conn:
         consumed = await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id IN"
                                        " (SELECT event_id FROM timeline WHERE application_id = $1)",
                                        app)  # fmt: skip
-        assert consumed == expected  # intake's own events came back through Kafka too: no-ops
+        applied = [e for log, e in first + rest if log == "router" and
+                   e.event_type == "ResultRecorded"]  # fmt: skip
+        # intake's own events came back through Kafka too (no-ops); a result's timeline line
+        # is the answer's, the inbox has the router's ResultRecorded that carried it
+        assert consumed == expected - len(applied)
+        assert await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1)",
+                                   [e.event_id for e in applied]) == len(applied)  # fmt: skip
         live = await snapshot(conn, {app})
         await rebuild_read_model(conn, list(schemas.values()))
         assert await snapshot(conn, {app}) == live

@@ -28,6 +28,7 @@ from contracts.events import (
     MaterialsHandedIn,
     OutcomeDecided,
     ResultCollected,
+    ResultRecorded,
     SubtaskCompleted,
     SubtaskDispatched,
     SupplementSubmitted,
@@ -129,7 +130,8 @@ def generate(rng: random.Random, i: int) -> Generated:
         if completed:
             result = SubtaskCompleted(subtask=subtask.code, department=subtask.department,
                                       filing_key=key, outputs={"n": n})  # fmt: skip
-            add(result, "dept_adapter", completed)
+            answer = _at(app, result, "dept_adapter", completed)
+            add(ResultRecorded(result=answer), "router", completed)  # as the router applied it
     if rng.random() < 0.3:  # a supplement: may bring a material data sharing failed to give
         brought = rng.choice(matter.materials).code
         at_window = rng.random() < 0.5

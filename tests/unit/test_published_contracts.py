@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from aiokafka import ConsumerRecord
 from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
@@ -16,13 +17,14 @@ from typer.testing import CliRunner
 
 from contracts import registry
 from contracts.commands import COMMANDS, Command
-from contracts.kafka import HEADERS, MalformedMessage, from_kafka, to_kafka
+from contracts.kafka import DEAD_LETTER_HEADERS, HEADERS, MalformedMessage, from_kafka, to_kafka
 from contracts.publish import CONTRACTS, differences, render
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import PublishedEvent, published_events, topic_of
-from contracts.topics import tasks_topic, topic_for
+from contracts.topics import DEAD_LETTER, tasks_topic, topic_for
 from onewindow.cli import app
 from onewindow.commands.contracts import published_services
+from runtime.consumer import DeadLetters
 
 FIX = "run `onewindow contracts generate` and commit contracts/schemas and contracts/asyncapi"
 
@@ -85,9 +87,10 @@ def test_a_schema_per_published_event_and_none_for_private_ones(
 ) -> None:
     published = {e.file for e in published_events()}
     commands = {f"commands/{c.__name__}.json" for c in COMMANDS}
-    assert set(schemas) == published | commands | {"envelope.json", "kafka-headers.json"}
+    headers = {"envelope.json", "kafka-headers.json", "dead-letter-headers.json"}
+    assert set(schemas) == published | commands | headers
     private = {t for t, v in registry.registered() if topic_of(t, v) is None}
-    assert "ResultRecorded" in private  # services' own events are registered too by now
+    assert "ResultIgnored" in private  # services' own events are registered too by now
     assert not {name.split(".")[0] for name in schemas} & private
 
 
@@ -239,7 +242,8 @@ def test_operations_follow_the_service_definitions(
         operations = document["operations"].values()
         sent = {_address(document, op) for op in operations if op["action"] == "send"}
         received = {_address(document, op) for op in operations if op["action"] == "receive"}
-        assert sent == _templated(service.publishes_to, document)
+        dead_letters = [DEAD_LETTER] if service.consumers else []
+        assert sent == _templated([*service.publishes_to, *dead_letters], document)
         assert received == _templated([t for c in service.consumers for t in c.topics], document)
         for op in operations:
             for message in op["messages"]:
@@ -278,9 +282,37 @@ def test_message_examples_fit_their_schemas(
 ) -> None:
     for document in documents.values():
         for message in document["components"]["messages"].values():
-            payload = schemas[message["payload"]["$ref"].removeprefix("../schemas/")]
             headers = schemas[message["headers"]["$ref"].removeprefix("../schemas/")]
             for example in message["examples"]:
-                _validator(payload, schemas).validate(example["payload"])
                 _validator(headers, schemas).validate(example["headers"])
-                assert example["headers"]["event_type"] == message["name"]
+                if message["name"] == "DeadLetter":  # the record as it was: here an event
+                    event_type = example["headers"]["event_type"]
+                    payload = schemas[f"{event_type}.v{example['headers']['schema_version']}.json"]
+                else:
+                    payload = schemas[message["payload"]["$ref"].removeprefix("../schemas/")]
+                    assert example["headers"]["event_type"] == message["name"]
+                _validator(payload, schemas).validate(example["payload"])
+
+
+async def test_dead_letters_carry_the_headers_the_contract_names(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = []
+
+    class Producer:  # records what DeadLetters sends
+        async def send_and_wait(
+            self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]
+        ) -> None:
+            sent.append((topic, value, key, headers))
+
+    key, value, headers = to_kafka(example_envelope(EXAMPLES[("SubtaskCompleted", 1)], "x"))
+    record = ConsumerRecord("onewindow.task-results", 2, 1187, 0, 0, key, value, None, 0, 0,
+                            headers)  # fmt: skip
+    await DeadLetters(Producer(), "router.process").send(record, "names nothing it has")  # type: ignore[arg-type]
+    [(topic, sent_value, sent_key, sent_headers)] = sent
+    assert (topic, sent_value, sent_key) == (DEAD_LETTER, value, key)
+    as_text = {name: raw.decode() for name, raw in sent_headers}
+    _validator(schemas["dead-letter-headers.json"], schemas).validate(as_text)
+    added = [name for name, _ in sent_headers[len(headers) :]]
+    assert added == list(DEAD_LETTER_HEADERS)
+    assert as_text["dead_letter_source"] == "onewindow.task-results/2/1187"

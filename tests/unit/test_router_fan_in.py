@@ -37,9 +37,7 @@ def completed(subtask: str, department: str, span: int) -> Envelope:
 
 def recorded(*results: Envelope) -> list[Envelope]:
     return [
-        Envelope.new(
-            ResultRecorded(result=r.model_dump(mode="json")), application_id=APP, producer="router"
-        )
+        Envelope.new(ResultRecorded(result=r), application_id=APP, producer="router")
         for r in results
     ]
 

@@ -21,6 +21,7 @@ from contracts.events import (
     FilingCancelled,
     MissingMaterial,
     OutcomeDecided,
+    ResultIgnored,
     SubtaskCancelled,
     SubtaskCompleted,
     SubtaskDispatched,
@@ -30,9 +31,9 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from services.router.domain.deadlines import Timing
-from services.router.domain.planning import advance
+from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
-from services.router.domain.recording import record, started
+from services.router.domain.recording import started
 from services.router.domain.replay import mutate
 from services.router.domain.supervision import overdue
 
@@ -79,11 +80,10 @@ class Flow:
             event, application_id=self.application_id, producer="test"
         ).model_copy(update={"occurred_at": self.now})
         caught_up = self.tick(self.now)
-        fact = record(self.process, envelope)
-        if fact is None:
-            return caught_up
-        self.process = mutate(self.process, fact)
-        return [*caught_up, fact, *self._apply(advance(self.process, self.matter, self.timing))]
+        return [
+            *caught_up,
+            *self._apply(decide_on(self.process, self.matter, envelope, self.timing)),
+        ]
 
     def tick(self, now: datetime) -> list[Event]:
         """As the ticker does at `now`."""
@@ -115,6 +115,12 @@ class Flow:
 
 def of(kind: type[Event], events: list[Event]) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
+
+
+def ignored(events: list[Event]) -> list[str]:
+    """Why each answer among `events` was ignored; every event of them is such a record."""
+    assert all(isinstance(e, ResultIgnored) for e in events), events
+    return [e.reason for e in of(ResultIgnored, events)]
 
 
 LICENCE = {
@@ -157,15 +163,16 @@ def test_all_done_gives_one_approved_outcome_with_every_certificate() -> None:
     assert outcome.delivery.channel == "email" and outcome.matter_name == "企业开办"
 
 
-def test_duplicate_and_stale_results_change_nothing() -> None:
+def test_a_second_answer_is_recorded_as_ignored_and_changes_nothing() -> None:
     flow = Flow()
-    old_key = flow.key("amr-licence")
+    key = flow.key("amr-licence")
     flow.complete("amr-licence", **LICENCE)
     before = flow.process
-    late = SubtaskCompleted(subtask="amr-licence", department="amr", filing_key=old_key)
-    assert flow.receive(late) == []
-    stale = SubtaskCompleted(subtask="tax-invoice", department="tax", filing_key="other:1")
-    assert flow.receive(stale) == []
+    other = {**LICENCE, "credit_code": "X"}
+    again = SubtaskCompleted(subtask="amr-licence", department="amr", filing_key=key, outputs=other)
+    (kept,) = flow.receive(again)
+    assert isinstance(kept, ResultIgnored) and kept.reason == "answered"
+    assert kept.result.payload["outputs"] == other
     assert flow.process == before
 
 
@@ -271,9 +278,10 @@ def test_a_withdrawal_compensates_the_two_departments_still_working_and_ends_onc
     assert {c.reason for c in cancels} == {"申请人撤回申请"}
     assert of(OutcomeDecided, decided) == []  # not before both departments have answered
     late = SubtaskCompleted(
-        subtask="hrss-social-insurance", department="hrss", filing_key=hrss, outputs={"x": 1}
-    )
-    assert flow.receive(late) == []  # done too late: compensation is under way
+        subtask="hrss-social-insurance", department="hrss", filing_key=hrss,
+        outputs={"social_insurance_number": "1"},
+    )  # fmt: skip
+    assert ignored(flow.receive(late)) == ["cancelling"]  # done too late: compensation is on
     confirmed = FilingCancelled(
         subtask="hrss-social-insurance", department="hrss", filing_key=hrss, confirmed=True
     )
@@ -284,5 +292,5 @@ def test_a_withdrawal_compensates_the_two_departments_still_working_and_ends_onc
     (outcome,) = of(OutcomeDecided, flow.receive(unconfirmed))
     assert outcome.decision == "withdrawn"
     assert set(outcome.outputs) == {"amr-licence", "psb-seal", "tax-invoice"}
-    assert flow.receive(confirmed) == [] and flow.receive(unconfirmed) == []
+    assert ignored(flow.receive(confirmed)) == ignored(flow.receive(unconfirmed)) == ["decided"]
     assert flow.receive(ApplicationWithdrawn(reason="again")) == []

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import httpx
 
+from contracts.events import ResultIgnored
 from services.intake.adapters.ops_queries import Db, OrderOf, clock_alerts, subtasks_of
 from services.intake.domain.ops_views import (
     AdapterHealth,
@@ -17,6 +18,7 @@ from services.intake.domain.ops_views import (
     in_order,
     trace_id,
 )
+from services.intake.domain.timeline import ignored_summary
 
 
 async def application_detail(
@@ -62,7 +64,8 @@ async def logged_events(
     union = " UNION ALL ".join(
         f"SELECT ${n}::text AS log, occurred_at, event_id, event_type, producer, traceparent,"
         " CASE WHEN event_type = 'ResultRecorded' THEN payload->'result'->>'event_id' END"
-        f' AS wraps FROM "{schema}".events WHERE application_id = $1'
+        " AS wraps, CASE WHEN event_type = 'ResultIgnored' THEN payload::text END AS ignored"
+        f' FROM "{schema}".events WHERE application_id = $1'
         for n, schema in enumerate(readable, start=2)
     )
     rows = await db.fetch(f"{union} ORDER BY occurred_at, event_id", application_id, *readable)
@@ -80,11 +83,23 @@ async def logged_events(
             r["event_type"],
             r["event_id"],
             trace_id(r["traceparent"]),
-            summaries.get(str(r["event_id"])) or summaries.get(r["wraps"] or ""),
+            summaries.get(str(r["event_id"]))
+            or summaries.get(r["wraps"] or "")
+            or _ignored(r["ignored"]),
         )
         for r in rows
     ]
     return events, unread
+
+
+def _ignored(payload: str | None) -> str | None:
+    """The line of an answer the router did not apply (it never reaches the read model)."""
+    if payload is None:
+        return None
+    try:
+        return ignored_summary(ResultIgnored.model_validate_json(payload))
+    except (ValueError, LookupError):  # a ValidationError, or an answer no model reads
+        return None
 
 
 async def _readable(db: Db, schema: str) -> bool:

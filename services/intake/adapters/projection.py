@@ -1,5 +1,8 @@
 """The read model's projection: `apply(conn, envelope)` for every event about an application.
 
+It shows what the services decided: a department's answer only as the router applied it
+(ResultRecorded on onewindow.progress), never the raw answer on onewindow.task-results.
+
 Idempotent per event_id: the timeline row (event_id primary key) is written first and an
 event already there changes nothing. Tolerant of arrival order: every column is set by a
 rule that ignores older facts (see filings.py), and the status is derived from the facts.
@@ -13,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope, Event
+from contracts.events import ResultRecorded
 from contracts.registry import UnknownEventType, decode
+from contracts.topics import TASK_RESULT_TYPES
 from eventlog.store import Connection
 from services.intake.adapters import aftercare, facts
 from services.intake.adapters.filings import record_filing
@@ -47,25 +52,29 @@ _BY_TYPE: dict[str, _Apply] = {
     "FollowUpClosed": aftercare.follow_up_closed,
     "TimeLimitWarned": aftercare.clock_alert,
     "TimeLimitExceeded": aftercare.clock_alert,
-    **dict.fromkeys(
-        ["SubtaskDispatched", "SubtaskCancelled", "SubtaskAccepted", "SubtaskCompleted",
-         "SubtaskRejected", "SupplementRequested", "SubtaskFailed", "FilingCancelled"],
-        _filing,
-    ),
-}  # fmt: skip
-PROJECTED = frozenset(_BY_TYPE)
+    "SubtaskDispatched": _filing,
+    "SubtaskCancelled": _filing,
+}
+# A department's answer is projected only as the router applied it (a ResultRecorded): the
+# raw answers on onewindow.task-results may be duplicates, stale or about no sub-task at all.
+_APPLIED_RESULT: dict[str, _Apply] = dict.fromkeys(TASK_RESULT_TYPES, _filing)
+PROJECTED = frozenset({*_BY_TYPE, ResultRecorded.event_type})
 
 
 async def apply(conn: Connection, envelope: Envelope) -> bool:
-    """Apply one event; True if it was new. Types not about an application's progress
-    (private events of a service) are ignored. `conn` must be inside a transaction."""
-    apply_one = _BY_TYPE.get(envelope.event_type)
+    """Apply one event; True if it was new. A ResultRecorded is applied as the task result it
+    carries (its timeline line is that result's). Types not about an application's progress
+    (private events of a service, raw task results) are ignored. `conn` must be inside a
+    transaction."""
+    by_type = _BY_TYPE
+    if envelope.event_type == ResultRecorded.event_type:
+        recorded = _decoded(envelope)
+        assert isinstance(recorded, ResultRecorded)
+        envelope, by_type = recorded.result, _APPLIED_RESULT
+    apply_one = by_type.get(envelope.event_type)
     if apply_one is None:
         return False
-    try:
-        event = decode(envelope)
-    except (UnknownEventType, ValidationError) as exc:
-        raise UnreadableEvent(f"{envelope.event_type} {envelope.event_id}: {exc}") from exc
+    event = _decoded(envelope)
     application_id = envelope.application_id
     await conn.execute(
         "INSERT INTO applications (application_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -85,6 +94,13 @@ async def apply(conn: Connection, envelope: Envelope) -> bool:
     await apply_one(conn, envelope, event)
     await _derive_status(conn, envelope)
     return True
+
+
+def _decoded(envelope: Envelope) -> Event:
+    try:
+        return decode(envelope)
+    except (UnknownEventType, ValidationError) as exc:
+        raise UnreadableEvent(f"{envelope.event_type} {envelope.event_id}: {exc}") from exc
 
 
 async def _derive_status(conn: Connection, envelope: Envelope) -> None:

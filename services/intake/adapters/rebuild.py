@@ -1,9 +1,11 @@
 """Rebuilding the read model from the services' logs (DESIGN rule 8).
 
 Every event a live consumer projects was first recorded in some service's log: intake's own,
-router's (dispatches, outcomes, and a ResultRecorded for every task result, also for
-departments that answer on Kafka themselves), dept_adapter's, notifier's. Replaying them all
-through the same `apply` gives the same rows: apply is idempotent and indifferent to order.
+router's (dispatches, outcomes, and a ResultRecorded for every task result it applied, also
+for departments that answer on Kafka themselves), notifier's. Replaying every log through the
+same `apply` gives the same rows: apply is idempotent and indifferent to order, and passes
+over what the live consumer never sees (raw task results in dept_adapter's log, private
+events).
 One transaction: readers see the old model until the new one is complete.
 """
 
@@ -29,13 +31,6 @@ _COLUMNS = (
     " application_id, correlation_id, causation_id, traceparent, producer, payload, prev_hash,"
     " hash, recorded_at"
 )
-
-
-def unwrap(envelope: Envelope) -> Envelope:
-    """A ResultRecorded carries the task result's whole envelope; anything else is itself."""
-    if envelope.event_type == "ResultRecorded":
-        return Envelope.model_validate(envelope.payload["result"])
-    return envelope
 
 
 async def rebuild_read_model(
@@ -64,7 +59,7 @@ async def rebuild_read_model(
 
 async def _replay(conn: Connection, recorded: Envelope) -> bool:
     try:
-        return await apply(conn, unwrap(recorded))
+        return await apply(conn, recorded)
     except (UnreadableEvent, ValueError, KeyError) as exc:  # ValidationError is a ValueError
         # the live consumer dead-letters the same event, so skipping it keeps both equal
         log.warning("event skipped in rebuild", event_id=str(recorded.event_id), error=str(exc))

@@ -16,6 +16,7 @@ from contracts.events import (
     OutcomeDecided,
     ResultCollected,
     ResultHeld,
+    ResultIgnored,
     SubtaskAccepted,
     SubtaskCancelled,
     SubtaskCompleted,
@@ -28,6 +29,7 @@ from contracts.events import (
     TimeLimitExceeded,
     TimeLimitWarned,
 )
+from contracts.registry import decode
 
 _DECISIONS = {
     "approved": "准予办理",
@@ -153,3 +155,19 @@ def _later(event: Event) -> str | None:
                 f" {event.limit} limit exceeded, was due {event.due_at:%Y-%m-%d %H:%M}"
             )
     return None
+
+
+_IGNORED = {
+    "decided": ("申请已办结", "the application is decided"),
+    "stale": ("非当前报送", "an earlier filing"),
+    "answered": ("该报送已有答复", "the filing was answered already"),
+    "cancelling": ("该报送正在撤销", "the filing is being cancelled"),
+    "not-cancelling": ("未要求撤销", "no cancellation was asked for"),
+}
+
+
+def ignored_summary(ignored: ResultIgnored) -> str:
+    """An answer the router kept but did not apply: what it said, and why it changed nothing."""
+    chinese, english = _IGNORED[ignored.reason]
+    said = summary(decode(ignored.result))
+    return f"未采用（{chinese}） / not applied ({english}): {said}"

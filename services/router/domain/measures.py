@@ -87,7 +87,7 @@ def _measure(envelope: Envelope, earlier: Sequence[Envelope]) -> Measure | None:
         )
         return Marked(mark, event.clock, event.limit, event.department or "")
     assert isinstance(event, ResultRecorded)
-    return _answered(Envelope.model_validate(event.result), envelope.occurred_at, earlier)
+    return _answered(event.result, envelope.occurred_at, earlier)
 
 
 def _answered(

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from contracts.catalog import Matter, resolve_inputs
-from contracts.envelope import Event
-from contracts.events import SubtaskCancelled, SubtaskDispatched
+from contracts.envelope import Envelope, Event
+from contracts.events import ResultIgnored, SubtaskCancelled, SubtaskDispatched
 from services.router.domain.deadlines import Timing
 from services.router.domain.outcome import held, notice, notice_id, outcome
 from services.router.domain.process import Ending, Process, SubtaskState
+from services.router.domain.recording import record
 from services.router.domain.replay import mutate
 from services.router.domain.timekeeping import clock_steps, pause, subtask_clock
 
@@ -25,6 +26,17 @@ CANCEL_REASONS: dict[Ending, str] = {
     "rejected": "其他部门不予办理，本事项终止",
     "lapsed": "申请人逾期未补正，本事项终止",
 }
+
+
+def decide_on(process: Process, matter: Matter, incoming: Envelope, timing: Timing) -> list[Event]:
+    """The router's record of an incoming fact and every event that follows from it; an
+    answer it ignores is recorded and decides nothing. Raises NotAnAnswer (results.py)."""
+    fact = record(process, matter, incoming)
+    if fact is None:
+        return []
+    if isinstance(fact, ResultIgnored):
+        return [fact]
+    return [fact, *advance(mutate(process, fact), matter, timing)]
 
 
 def advance(process: Process, matter: Matter, timing: Timing) -> list[Event]:
@@ -102,4 +114,4 @@ def _cancel(state: SubtaskState, ending: Ending) -> SubtaskCancelled:
     )
 
 
-__all__ = ["advance"]
+__all__ = ["advance", "decide_on"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from contracts.catalog import Matter
 from contracts.envelope import Envelope, Event
 from contracts.events import (
     ApplicationSubmitted,
@@ -15,8 +16,6 @@ from contracts.events import (
     FollowUpClosed,
     FollowUpOpened,
     MaterialsHandedIn,
-    ResultRecorded,
-    SubtaskAccepted,
     SupplementSubmitted,
 )
 from contracts.registry import decode
@@ -30,6 +29,7 @@ from services.router.domain.events import (
     WithdrawalRecorded,
 )
 from services.router.domain.process import Process
+from services.router.domain.results import judged
 
 
 def started(submitted: ApplicationSubmitted, submitted_at: datetime) -> ProcessStarted:
@@ -46,20 +46,17 @@ def started(submitted: ApplicationSubmitted, submitted_at: datetime) -> ProcessS
     )
 
 
-def record(process: Process, envelope: Envelope) -> Event | None:
-    """The router's record of an incoming fact, or None when it changes nothing
-    (a duplicate, a stale result of an earlier filing, anything after the outcome but
-    follow-ups on the applicant's rating)."""
+def record(process: Process, matter: Matter, envelope: Envelope) -> Event | None:
+    """The router's record of an incoming fact, or None when it changes nothing (anything
+    after the outcome but follow-ups on the applicant's rating). A task result is always
+    recorded, applied or ignored (results.py); raises UnknownFiling for one that names a
+    sub-task or filing the application does not have."""
     if envelope.event_type in (FollowUpOpened.event_type, FollowUpClosed.event_type):
         return _follow_up(process, envelope)
+    if envelope.event_type in TASK_RESULT_TYPES:
+        return judged(process, matter, envelope)
     if process.decided:
         return None
-    if envelope.event_type in TASK_RESULT_TYPES:
-        return (
-            ResultRecorded(result=envelope.model_dump(mode="json"))
-            if _current(process, envelope)
-            else None
-        )
     incoming = decode(envelope)
     if isinstance(incoming, SupplementSubmitted):
         if process.ending or incoming.notice_id != process.pending_notice:
@@ -87,17 +84,6 @@ def _follow_up(process: Process, envelope: Envelope) -> Event | None:
     if isinstance(incoming, FollowUpClosed) and incoming.case_id in cases:
         return FollowUpEnded(case_id=incoming.case_id) if cases[incoming.case_id].open else None
     return None
-
-
-def _current(process: Process, envelope: Envelope) -> bool:
-    subtask = process.subtasks.get(str(envelope.payload.get("subtask")))
-    if subtask is None or subtask.filing_key != envelope.payload.get("filing_key"):
-        return False
-    if subtask.status == "cancelling":  # a refusal still counts: every reason is reported
-        return envelope.event_type in ("FilingCancelled", "SubtaskRejected", "SubtaskFailed")
-    if envelope.event_type == SubtaskAccepted.event_type:
-        return subtask.status == "dispatched"
-    return subtask.status in ("dispatched", "accepted") and envelope.event_type != "FilingCancelled"
 
 
 __all__ = ["record", "started"]

@@ -43,7 +43,7 @@ def mutate(process: Process, event: Event) -> Process:
         case SubtaskCancelled():
             return process.with_subtask(event.subtask, status="cancelling")
         case ResultRecorded():
-            return _apply_result(process, Envelope.model_validate(event.result))
+            return _apply_result(process, event.result)
         case SupplementNoticeIssued():
             return replace(
                 process, pending_notice=event.notice_id, notices_issued=process.notices_issued + 1
