@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.catalog import UnknownMatter
 from contracts.commands import (
@@ -32,8 +33,11 @@ from services.intake.domain.views import (
 )
 from services.intake.entrypoints.errors import ERROR_RESPONSES, HttpRefusal
 from services.intake.entrypoints.guard import BodySha256, ClientRoute, CurrentCaller, Pool, bearer
+from services.intake.entrypoints.parameters import Limit, Offset, PeriodBound, Text
 
 T = TypeVar("T")
+_FROM = "From this day (UTC) or instant on: a date, or an RFC 3339 date-time with its offset"
+_TO = "Up to this day (UTC, the whole day) or instant, inclusive: as submitted_from"
 IdempotencyKey = Annotated[
     str,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="One submission"),
@@ -72,14 +76,12 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def applications(
         caller: CurrentCaller,
         pool: Pool,
-        matter: Annotated[str | None, Query(max_length=100)] = None,
-        status: ApplicationStatus | None = None,
-        submitted_from: Annotated[str | None, Query(description="ISO date or date-time")] = None,
-        submitted_to: Annotated[
-            str | None, Query(description="ISO date (whole day) or date-time")
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        matter: Text = None,
+        status: ApplicationStatus | SkipJsonSchema[None] = None,
+        submitted_from: Annotated[PeriodBound, Query(description=_FROM)] = None,
+        submitted_to: Annotated[PeriodBound, Query(description=_TO)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> ApplicationPage:
         start = _bound("submitted_from", submitted_from, period_start)
         end, inclusive = _bound("submitted_to", submitted_to, period_end) or (None, True)
