@@ -136,6 +136,6 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
 
 def _bound(field: str, text: str | None, parse: Callable[[str], T]) -> T | None:
     try:
-        return parse(text) if text else None
+        return None if text is None else parse(text)
     except ValueError as exc:
         raise HttpRefusal(400, "bad_request", f"{field}: {exc}", {"field": field}) from None
