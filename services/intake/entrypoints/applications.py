@@ -38,6 +38,15 @@ from services.intake.entrypoints.parameters import Limit, Offset, PeriodBound, T
 T = TypeVar("T")
 _FROM = "From this day (UTC) or instant on: a date, or an RFC 3339 date-time with its offset"
 _TO = "Up to this day (UTC, the whole day) or instant, inclusive: as submitted_from"
+# OpenAPI links: what a client (or a stateful test) can do next with the application it filed.
+_FOLLOW_UPS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"application_id": "$response.body#/application_id"},
+    }
+    for operation in ("GetApplication", "SubmitSupplement", "WithdrawApplication",
+                      "HandInMaterials", "CollectResult", "EvaluateApplication")
+}  # fmt: skip
 IdempotencyKey = Annotated[
     str,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="One submission"),
@@ -59,7 +68,13 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         except UnknownMatter:
             return []
 
-    @router.post("", status_code=202, summary="File one application (idempotent by key)")
+    @router.post(
+        "",
+        status_code=202,
+        summary="File one application (idempotent by key)",
+        operation_id="SubmitApplication",
+        responses={202: {"links": _FOLLOW_UPS}},
+    )
     async def submit(
         body: SubmitApplication,
         key: IdempotencyKey,
@@ -72,7 +87,11 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         response.headers["Location"] = accepted.status_url
         return accepted
 
-    @router.get("", summary="Applications: a clerk's are all, a client's its own")
+    @router.get(
+        "",
+        summary="Applications: a clerk's are all, a client's its own",
+        operation_id="ListApplications",
+    )
     async def applications(
         caller: CurrentCaller,
         pool: Pool,
@@ -90,7 +109,11 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
             submitted_to=end, to_inclusive=inclusive, limit=limit, offset=offset,
         )  # fmt: skip
 
-    @router.get("/{application_id}", summary="Status, sub-tasks, outcome and timeline")
+    @router.get(
+        "/{application_id}",
+        summary="Status, sub-tasks, outcome and timeline",
+        operation_id="GetApplication",
+    )
     async def application(
         application_id: UUID, caller: CurrentCaller, pool: Pool
     ) -> ApplicationView:
@@ -99,33 +122,56 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
             raise ApplicationNotFound(application_id)
         return view
 
-    @router.post("/{application_id}/supplements", status_code=202, summary="Answer a notice")
+    @router.post(
+        "/{application_id}/supplements",
+        status_code=202,
+        summary="Answer a notice",
+        operation_id="SubmitSupplement",
+    )
     async def supplement(
         application_id: UUID, body: SubmitSupplement, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.supplement(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/withdraw", status_code=202, summary="Withdraw it")
+    @router.post(
+        "/{application_id}/withdraw",
+        status_code=202,
+        summary="Withdraw it",
+        operation_id="WithdrawApplication",
+    )
     async def withdraw(
         application_id: UUID, body: WithdrawApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.withdraw(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/materials", status_code=202, summary="Hand in deferred ones")
+    @router.post(
+        "/{application_id}/materials",
+        status_code=202,
+        summary="Hand in deferred ones",
+        operation_id="HandInMaterials",
+    )
     async def materials(
         application_id: UUID, body: HandInMaterials, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.hand_in(pool, rules, caller, application_id, body)
 
     @router.post(
-        "/{application_id}/collection", status_code=202, summary="Result picked up or sent"
+        "/{application_id}/collection",
+        status_code=202,
+        summary="Result picked up or sent",
+        operation_id="CollectResult",
     )
     async def collection(
         application_id: UUID, body: CollectResult, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.collect(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/evaluation", status_code=202, summary="Rate it, once")
+    @router.post(
+        "/{application_id}/evaluation",
+        status_code=202,
+        summary="Rate it, once",
+        operation_id="EvaluateApplication",
+    )
     async def evaluation(
         application_id: UUID, body: EvaluateApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:

@@ -29,7 +29,9 @@ def follow_up_routes(rules: handlers.Rules) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
 
-    @router.get("", summary="Follow-up cases, oldest first (clerks only)")
+    @router.get(
+        "", summary="Follow-up cases, oldest first (clerks only)", operation_id="ListFollowUps"
+    )
     async def follow_ups(
         clerk: CurrentClerk,
         pool: Pool,
@@ -39,7 +41,12 @@ def follow_up_routes(rules: handlers.Rules) -> APIRouter:
     ) -> FollowUpPage:
         return await list_follow_ups(pool, state, limit, offset)
 
-    @router.post("/{case_id}/close", status_code=202, summary="Close a case with a response")
+    @router.post(
+        "/{case_id}/close",
+        status_code=202,
+        summary="Close a case with a response",
+        operation_id="CloseFollowUp",
+    )
     async def close(
         case_id: CaseId, body: CloseFollowUp, clerk: CurrentClerk, pool: Pool
     ) -> RequestAccepted:

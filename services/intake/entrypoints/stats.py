@@ -27,7 +27,11 @@ def stats_routes(rules: handlers.Rules) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
 
-    @router.get("", summary="Measures of applications decided from one day to another")
+    @router.get(
+        "",
+        summary="Measures of applications decided from one day to another",
+        operation_id="GetStatistics",
+    )
     async def stats(
         clerk: CurrentClerk,
         pool: Pool,
