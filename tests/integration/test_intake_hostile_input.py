@@ -6,7 +6,6 @@ time, garbage headers; 405 with Allow; who may evaluate an application."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,34 +14,11 @@ import pytest
 
 from contracts.values import MAX_DEPTH
 from runtime.service import Service
-from services.intake.adapters import issue_api_key
-from tests.integration.in_process import client_of, intake_on, running
+from tests.integration.in_process import Keyed
 from tests.integration.test_intake_aftercare_api import decide, example, filed, submit
 
-Keyed = Callable[[str], Awaitable[dict[str, str]]]
 JSON = {"Content-Type": "application/json"}
 NUL, SURROGATE = "\x00", "\ud800"
-
-
-@pytest.fixture(scope="module")
-async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
-    async with running(intake_on(stack)) as service:
-        yield service
-
-
-@pytest.fixture(scope="module")
-async def http(intake: Service) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(intake) as client:
-        yield client
-
-
-@pytest.fixture
-def keyed(intake: Service) -> Keyed:
-    async def headers(kind: str) -> dict[str, str]:
-        key = await issue_api_key(intake.pool, f"{kind}-{uuid4().hex[:8]}", kind)
-        return {"Authorization": f"Bearer {key}"}
-
-    return headers
 
 
 def raw(value: Any) -> bytes:
