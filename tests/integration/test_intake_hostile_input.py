@@ -182,6 +182,10 @@ async def test_garbage_headers_get_4xx(http: httpx.AsyncClient, keyed: Keyed) ->
     for media in ("", "application/jsonx", "text/json", "application/json\x00"):
         answer = await post_as(http, web, media)
         assert answer.status_code in (400, 415), (media, answer.text)
+    for length in ("9" * 5000, "²".encode("latin-1"), "-1", "1e3"):
+        answer = await post(http, "/v1/applications", raw(example()),
+                            submission_headers(web) | {"Content-Length": length})  # fmt: skip
+        assert answer.status_code == 413, (length, answer.text)
     not_utf8 = await post(http, "/v1/applications", b'{"matter": "\xff"}', submission_headers(web))
     assert not_utf8.status_code == 400 and not_utf8.json()["code"] == "malformed_json"
 

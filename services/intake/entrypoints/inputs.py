@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -48,7 +49,8 @@ async def read_json(request: Request) -> None:
             f"请求体应为 application/json / the body must be application/json, not {media!r}",
         )
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > cap):
+    # ASCII digits only, and few: "²" is a digit to str.isdigit, and 5000 nines overflow int()
+    if length is not None and (not re.fullmatch("[0-9]{1,15}", length) or int(length) > cap):
         raise _too_large(cap)
     body = bytearray()
     async for chunk in request.stream():
