@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -34,6 +35,13 @@ from contracts.catalog.identifiers import (
 from contracts.events import DeliveryChannel
 from contracts.webhook_targets import Refused, read_target
 
+
+def _integral(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A JSON integer as JSON Schema means it: 4 and 4.0 alike; not 4.5, "4" or true.
+JsonInteger = Annotated[StrictInt, BeforeValidator(_integral)]
 MaterialCode = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
@@ -179,11 +187,13 @@ class CollectResult(Command):
 
 
 class EvaluateApplication(Command):
-    """Rate the service once after the result (好差评); 1 or 2 opens a follow-up case."""
+    """Rate the service once after the result (好差评); 1 or 2 opens a follow-up case. Given
+    through the client that filed the application, or recorded by a clerk as told at the
+    counter (then marked so, and left out of the satisfaction rate)."""
 
     route: ClassVar[str] = "POST /v1/applications/{application_id}/evaluation"
 
-    rating: StrictInt = Field(ge=1, le=5, description="1 (very bad) to 5 (very good)")
+    rating: JsonInteger = Field(ge=1, le=5, description="1 (very bad) to 5 (very good)")
     comment: str | None = Field(default=None, min_length=1, max_length=1000)
 
 

@@ -29,6 +29,7 @@ from contracts.registry import register
 
 Channel = Literal["window", "web", "mobile", "kiosk"]
 DeliveryChannel = Literal["webhook", "email", "sms"]
+EvaluationRecorder = Literal["applicant", "clerk"]
 NoticeKind = Literal[
     "result", "rejection", "supplement", "withdrawal", "lapse", "held", "reminder", "supervision"
 ]
@@ -307,11 +308,17 @@ class ResultCollected(Event):
 
 @register
 class ApplicationEvaluated(Event):
-    """好差评: one five-level rating per application, after its result."""
+    """好差评: one five-level rating per application, after its result. The applicant's own,
+    given through the client that filed the application, or told to a clerk at the counter
+    who recorded it: such a rating counts in no satisfaction rate."""
 
     event_type = "ApplicationEvaluated"
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=1000)
+    recorded_by: EvaluationRecorder = Field(
+        default="applicant",
+        description="applicant: through the filing client; clerk: recorded by hall staff",
+    )
 
 
 @register
@@ -323,6 +330,9 @@ class FollowUpOpened(Event):
     rating: int = Field(ge=1, le=2)
     comment: str | None = None
     time_limit_days: int = Field(ge=1)
+    recorded_by: EvaluationRecorder = Field(
+        default="applicant", description="Who recorded the rating (ApplicationEvaluated)."
+    )
 
 
 @register

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from pydantic import BaseModel, ConfigDict
 
 from contracts.catalog.identifiers import (
@@ -14,6 +14,7 @@ from contracts.catalog.identifiers import (
     check_mobile,
     check_resident_id,
 )
+from contracts.values import MAX_SAFE_INTEGER, interoperable_number
 
 
 def _on_strings(check: Callable[[str], None]) -> Callable[[object], bool]:
@@ -64,8 +65,32 @@ class FormError(BaseModel):
     message: str
 
 
+def _number(checker: Any, instance: object) -> bool:
+    return _DEFAULT_TYPES.is_type(instance, "number") and interoperable_number(instance)
+
+
+def _integer(checker: Any, instance: object) -> bool:
+    return (
+        _number(checker, instance)
+        and _DEFAULT_TYPES.is_type(instance, "integer")
+        and (
+            abs(instance) <= MAX_SAFE_INTEGER  # type: ignore[arg-type]  # a number, checked above
+        )
+    )
+
+
+# A form's number is one every reader holds exactly (contracts/values.py): not ±infinity,
+# which a number like 1e400 parses to and would pass `exclusiveMinimum`, nor an integer past
+# 2**53 - 1 (1e300 included, integral as JSON Schema counts); such a value fails `type`.
+_DEFAULT_TYPES = Draft202012Validator.TYPE_CHECKER
+FormValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=_DEFAULT_TYPES.redefine_many({"number": _number, "integer": _integer}),
+)
+
+
 def form_errors(schema: Mapping[str, Any], form: Mapping[str, Any]) -> list[FormError]:
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    validator = FormValidator(schema, format_checker=FORMAT_CHECKER)
     found = [e for error in validator.iter_errors(form) for e in _form_errors(error)]
     return sorted(found, key=lambda e: (e.field, e.rule))
 

@@ -3,7 +3,7 @@ in a schema of its own, and an HTTP client talking to one through ASGI (no port)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -12,6 +12,8 @@ import httpx
 
 from runtime.service import Service
 from services.intake.bootstrap import IntakeSettings, build
+
+Keyed = Callable[[str], Awaitable[dict[str, str]]]  # headers with a new client's key, by kind
 
 
 @asynccontextmanager

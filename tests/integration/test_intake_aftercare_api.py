@@ -4,23 +4,19 @@ deficiency hand-ins, collection, evaluations and follow-ups, statistics access, 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-import pytest
 
 from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope, Event
 from contracts.events import Delivery, OutcomeDecided, ResultHeld, TimeLimitExceeded
 from runtime.service import Service
-from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
-from tests.integration.in_process import client_of, intake_on, running
+from tests.integration.in_process import Keyed
 
-Keyed = Callable[[str], Awaitable[dict[str, str]]]
 DELIVERY = Delivery(channel="email", address="chen@example.cn")
 
 
@@ -32,27 +28,6 @@ def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
 
 def soon(days: int = 5) -> str:
     return (date.today() + timedelta(days=days)).isoformat()
-
-
-@pytest.fixture(scope="module")
-async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
-    async with running(intake_on(stack)) as service:
-        yield service
-
-
-@pytest.fixture(scope="module")
-async def http(intake: Service) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(intake) as client:
-        yield client
-
-
-@pytest.fixture
-def keyed(intake: Service) -> Keyed:
-    async def headers(kind: str) -> dict[str, str]:
-        key = await issue_api_key(intake.pool, f"{kind}-{uuid4().hex[:8]}", kind)
-        return {"Authorization": f"Bearer {key}"}
-
-    return headers
 
 
 async def submit(http: httpx.AsyncClient, headers: dict[str, str], body: Any) -> httpx.Response:

@@ -19,7 +19,7 @@ from contracts.events import Delivery, MissingMaterial, SupplementNoticeIssued, 
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
-from tests.integration.in_process import client_of, intake_on, running
+from tests.integration.in_process import intake_on, running
 
 Keyed = Callable[..., Awaitable[dict[str, str]]]
 
@@ -35,12 +35,6 @@ def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
 async def intake(stack) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
     async with running(intake_on(stack, max_body_bytes=64 * 1024)) as service:
         yield service
-
-
-@pytest.fixture(scope="module")
-async def http(intake: Service) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(intake) as client:
-        yield client
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ class Generated:
     on_time: bool | None
     visits: int = 0
     rating: int | None = None
+    rated_by_clerk: bool = False
     brought: set[str] = field(default_factory=set)
     filings: list[Filing] = field(default_factory=list)
     envelopes: list[Envelope] = field(default_factory=list)
@@ -156,8 +157,10 @@ def generate(rng: random.Random, i: int) -> Generated:
             decided_at + timedelta(days=1))  # fmt: skip
         made.visits += pickup
     if rng.random() < 0.6:
-        made.rating = rng.randint(1, 5)
-        add(ApplicationEvaluated(rating=made.rating), "intake", decided_at + timedelta(hours=2))
+        made.rating, made.rated_by_clerk = rng.randint(1, 5), rng.random() < 0.25
+        recorder = "clerk" if made.rated_by_clerk else "applicant"
+        add(ApplicationEvaluated(rating=made.rating, recorded_by=recorder), "intake",
+            decided_at + timedelta(hours=2))  # fmt: skip
     return made
 
 
@@ -184,7 +187,7 @@ def expected(apps: list[Generated], department: str | None = None) -> dict[str, 
                 if f.department == department and f.completed is not None]  # fmt: skip
         days = [CALENDAR.working_days_between(f.dispatched, f.completed) for f in done]  # type: ignore[arg-type]
         timely = [f.completed < f.due for f in done]  # type: ignore[operator]
-    ratings = [a.rating for a in apps if a.rating is not None]
+    ratings = [a.rating for a in apps if a.rating is not None and not a.rated_by_clerk]
     needed = sum(len(a.matter.materials) for a in apps)
     brought = sum(len(a.brought) for a in apps)
     shared = sum(
@@ -201,6 +204,7 @@ def expected(apps: list[Generated], department: str | None = None) -> dict[str, 
         "at_most_one_visit_rate": share([a.visits <= 1 for a in apps]),
         "zero_visit_rate": share([a.visits == 0 for a in apps]),
         "rated": len(ratings), "satisfaction_rate": share([r >= 3 for r in ratings]),
+        "rated_by_clerk": sum(a.rated_by_clerk for a in apps),
         "materials_needed": needed, "materials_brought": brought,
         "materials_spared_rate": 1 - brought / needed if needed else None,
         "materials_spared_by_sharing": shared,
@@ -251,7 +255,11 @@ async def test_a_generated_month_gives_the_independently_computed_figures(
     for d in report.departments:
         involved = [a for a in march if d.department in {f.department for f in a.filings}]
         same(d.model_dump(), expected(involved, d.department))
-    assert report.overall.rated > 0 and 0 < report.overall.zero_visit_rate < 1  # type: ignore[operator]
+    assert (
+        report.overall.rated > 0
+        and report.overall.rated_by_clerk > 0
+        and 0 < report.overall.zero_visit_rate < 1
+    )  # type: ignore[operator]
 
     only = await statistics(model, CATALOG, CALENDAR, MARCH, "newborn")
     same(only.overall.model_dump(), expected([a for a in march if a.matter.code == "newborn"]))

@@ -163,7 +163,9 @@ def test_figures_of_three_applications() -> None:
 def test_a_period_is_local_days_and_subtask_days_use_the_calendar() -> None:
     start, end = period_bounds(date(2026, 3, 1), date(2026, 3, 31), CALENDAR.zone)
     assert start.astimezone(UTC) == datetime(2026, 2, 28, 16, tzinfo=UTC)
-    assert end - start == timedelta(days=31)
+    assert end is not None and end - start == timedelta(days=31)
+    every_day = period_bounds(date.min, date.max, CALENDAR.zone)  # no overflow at the edges
+    assert every_day == (datetime.min.replace(tzinfo=UTC), None)
     with pytest.raises(ValueError, match="before"):
         period_bounds(date(2026, 3, 2), date(2026, 3, 1), CALENDAR.zone)
     friday = datetime(2026, 3, 6, 12, tzinfo=CALENDAR.zone)

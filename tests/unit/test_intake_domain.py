@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -129,18 +129,30 @@ def test_a_notice_is_pending_until_answered_or_closed() -> None:
     assert pending_notice(None, [], closed=False) is None
 
 
-def test_periods_take_dates_as_whole_days_and_naive_times_as_utc() -> None:
+def test_periods_take_dates_as_whole_days_and_date_times_with_their_offset() -> None:
     assert period_start("2025-03-01") == datetime(2025, 3, 1, tzinfo=UTC)
     assert period_end("2025-03-01") == (datetime(2025, 3, 2, tzinfo=UTC), False)
-    assert period_start("2025-03-01T08:30:00") == datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
-    east8 = timezone(timedelta(hours=8))
+    assert period_start("2025-03-01T08:30:00Z") == datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
+    assert period_start("2025-03-01t08:30:00.1234567z") == datetime(
+        2025, 3, 1, 8, 30, 0, 123456, tzinfo=UTC
+    )
     assert period_end("2025-03-01T08:30:00+08:00") == (
-        datetime(2025, 3, 1, 8, 30, tzinfo=east8),
+        datetime(2025, 3, 1, 0, 30, tzinfo=UTC),
         True,
     )
-    for bad in ("yesterday", "2025-13-01", "2025-02-30T00:00"):
-        with pytest.raises(ValueError, match="ISO date"):
+    for bad in ("yesterday", "2025-13-01", "2025-02-30T00:00:00Z", "2025-03-01T08:30:00",
+                "2025-03-01 08:30:00Z", "2016-12-31T23:59:60Z", "20250301"):  # fmt: skip
+        with pytest.raises(ValueError, match="not a date"):
             period_start(bad)
+
+
+def test_periods_at_the_edges_of_time_are_bounds_or_none() -> None:
+    """The first and last days a date can name are meaningful bounds, not overflows."""
+    assert period_start("0001-01-01") == datetime(1, 1, 1, tzinfo=UTC)
+    assert period_start("0001-01-01T00:00:00+08:00") == datetime.min.replace(tzinfo=UTC)
+    assert period_end("9999-12-31") == (None, False)
+    assert period_end("9999-12-31T23:59:59-05:00") == (None, True)
+    assert period_start("9999-12-31T23:59:59-05:00") == datetime.max.replace(tzinfo=UTC)
 
 
 def test_the_guide_shows_departments_materials_and_limits() -> None:

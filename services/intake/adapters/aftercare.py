@@ -54,9 +54,11 @@ async def collected(conn: Connection, envelope: Envelope, event: Event) -> None:
 async def evaluated(conn: Connection, envelope: Envelope, event: Event) -> None:
     assert isinstance(event, ApplicationEvaluated)
     await conn.execute(
-        "UPDATE applications SET rating = $2, rating_comment = $3, evaluated_at = $4"
+        "UPDATE applications SET rating = $2, rating_comment = $3, evaluated_at = $4,"
+        " rating_recorded_by = $5"
         " WHERE application_id = $1 AND (evaluated_at IS NULL OR evaluated_at > $4)",
         envelope.application_id, event.rating, event.comment, envelope.occurred_at,
+        event.recorded_by,
     )  # fmt: skip
 
 
@@ -64,13 +66,13 @@ async def follow_up_opened(conn: Connection, envelope: Envelope, event: Event) -
     assert isinstance(event, FollowUpOpened)
     await conn.execute(
         "INSERT INTO follow_ups AS f (case_id, application_id, rating, comment,"
-        " time_limit_days, opened_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " time_limit_days, opened_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (case_id) DO UPDATE SET rating = EXCLUDED.rating,"
         " comment = EXCLUDED.comment, time_limit_days = EXCLUDED.time_limit_days,"
-        " opened_at = EXCLUDED.opened_at"
+        " opened_at = EXCLUDED.opened_at, recorded_by = EXCLUDED.recorded_by"
         " WHERE f.opened_at IS NULL OR f.opened_at > EXCLUDED.opened_at",
         event.case_id, envelope.application_id, event.rating, event.comment,
-        event.time_limit_days, envelope.occurred_at,
+        event.time_limit_days, envelope.occurred_at, event.recorded_by,
     )  # fmt: skip
 
 

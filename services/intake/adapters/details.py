@@ -37,7 +37,7 @@ async def aftercare_of(db: asyncpg.Pool | Connection, application_id: UUID) -> d
     row = await db.fetchrow(
         "SELECT status, collection, deferred_materials, materials_promised_by,"
         " handed_in_materials, held_at, held_missing, held_promised_by, collected_method,"
-        " collected_at, rating, rating_comment, evaluated_at,"
+        " collected_at, rating, rating_comment, evaluated_at, rating_recorded_by,"
         " (SELECT count(*) FROM visits v WHERE v.application_id = a.application_id) AS visits"
         " FROM applications a WHERE application_id = $1",
         application_id,
@@ -91,5 +91,6 @@ def _evaluation(row: asyncpg.Record) -> EvaluationView | None:
     if row["evaluated_at"] is None:
         return None
     return EvaluationView(
-        rating=row["rating"], comment=row["rating_comment"], evaluated_at=row["evaluated_at"]
-    )
+        rating=row["rating"], comment=row["rating_comment"], evaluated_at=row["evaluated_at"],
+        recorded_by=row["rating_recorded_by"],
+    )  # fmt: skip

@@ -17,7 +17,8 @@ from services.intake.domain.aftercare import (
 )
 
 FOLLOW_UP_COLUMNS = (
-    "case_id, application_id, rating, comment, time_limit_days, opened_at, closed_at,"
+    "case_id, application_id, rating, comment, time_limit_days, opened_at, recorded_by,"
+    " closed_at,"
     " response, clerk, warned_at, exceeded_at"
 )
 _STATE_SQL: dict[FollowUpState, str] = {

@@ -21,13 +21,15 @@ from services.intake.domain.stats_report import StatsReport, stats_report
 _DECIDED = """
     SELECT a.application_id, a.matter, a.outcome->>'decision' AS decision,
            (a.outcome->>'working_days')::float8 AS working_days,
-           (a.outcome->>'on_time')::boolean AS on_time, a.rating, a.brought_materials,
+           (a.outcome->>'on_time')::boolean AS on_time, a.rating, a.rating_recorded_by,
+           a.brought_materials,
            (SELECT count(*) FROM visits v WHERE v.application_id = a.application_id) AS visits,
            ARRAY(SELECT DISTINCT f.department FROM filings f
                  WHERE f.application_id = a.application_id AND f.dispatched_at IS NOT NULL
                  ORDER BY 1) AS departments
     FROM applications a
-    WHERE a.submitted_at IS NOT NULL AND a.outcome_at >= $1 AND a.outcome_at < $2
+    WHERE a.submitted_at IS NOT NULL AND a.outcome_at >= $1
+      AND ($2::timestamptz IS NULL OR a.outcome_at < $2)
       AND ($3::text IS NULL OR a.matter = $3)
 """
 _COMPLETED = """
@@ -72,6 +74,7 @@ def _decided(catalog: Catalog, row: asyncpg.Record) -> Decided:
         on_time=row["on_time"],
         visits=row["visits"],
         rating=row["rating"],
+        recorded_by=row["rating_recorded_by"],
         brought=row["brought_materials"],
         departments=row["departments"],
     )

@@ -10,6 +10,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.events import EvaluationRecorder
+from services.intake.domain.callers import Caller
+
 FollowUpState = Literal["open", "overdue", "closed"]
 LOW_RATINGS = frozenset({1, 2})
 
@@ -53,6 +56,9 @@ class EvaluationView(_View):
     rating: int
     comment: str | None
     evaluated_at: datetime
+    recorded_by: EvaluationRecorder = Field(
+        description="applicant: through the filing client; clerk: recorded at the counter"
+    )
 
 
 class FollowUpView(_View):
@@ -62,6 +68,7 @@ class FollowUpView(_View):
     comment: str | None
     time_limit_days: int
     opened_at: datetime
+    recorded_by: EvaluationRecorder = Field(description="Who recorded the low rating.")
     state: FollowUpState
     warned_at: datetime | None
     exceeded_at: datetime | None = Field(description="Overdue from then on, if not closed.")
@@ -81,6 +88,12 @@ class FollowUpPage(_View):
 def owed(deferred: Sequence[str], handed_in: Collection[str], *, closed: bool) -> list[str]:
     """Deferred materials not yet handed in; nothing is owed once the application is closed."""
     return [] if closed else [m for m in deferred if m not in handed_in]
+
+
+def evaluation_recorder(caller: Caller) -> EvaluationRecorder:
+    """An evaluation is the applicant's voice: given through the client that filed the
+    application (only that one may see it), or told to a clerk, who records it as such."""
+    return "clerk" if caller.kind == "clerk" else "applicant"
 
 
 def follow_up_case(application_id: UUID) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.calendar import CalendarRangeError, WorkingCalendar
 from contracts.catalog import Matter
+from services.intake.domain.periods import day_after, day_start
 
 RESULTS = frozenset({"approved", "rejected"})  # decisions that hand the applicant a result
 SATISFIED_FROM = 3
@@ -29,7 +30,8 @@ class Decided:
     working_days: float | None
     on_time: bool | None
     visits: int
-    rating: int | None
+    rating: int | None  # the applicant's own; a clerk-recorded one is in `rated_by_clerk`
+    rated_by_clerk: bool
     materials_needed: int
     materials_brought: int
     spared_by_sharing: int
@@ -56,20 +58,25 @@ class Figures(BaseModel):
     on_time_rate: float | None
     at_most_one_visit_rate: float | None = Field(description="最多跑一次实现率")
     zero_visit_rate: float | None
-    rated: int
-    satisfaction_rate: float | None = Field(description="Share of ratings 3 or higher.")
+    rated: int = Field(description="Applications the applicant rated through its own client.")
+    rated_by_clerk: int = Field(
+        description="Ratings a clerk recorded at the counter: in no satisfaction rate."
+    )
+    satisfaction_rate: float | None = Field(
+        description="Share of the applicants' own ratings 3 or higher."
+    )
     materials_needed: int = Field(description="Sum over applications of the matter's materials.")
     materials_brought: int = Field(description="Distinct materials the applicant handed in.")
     materials_spared_rate: float | None = Field(description="1 - brought / needed")
     materials_spared_by_sharing: int = Field(description="shared:* materials not brought.")
 
 
-def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of the local days `first` to `last` inclusive."""
+def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    """[start, end) of the local days `first` to `last` inclusive; no end (None) when `last`
+    is the last day a date can name."""
     if last < first:
         raise ValueError(f"to ({last}) is before from ({first})")
-    start = datetime.combine(first, time(0), tzinfo=zone)
-    return start, datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    return day_start(first, zone), day_after(last, zone)
 
 
 def nearest_rank(values: Sequence[float], percent: int) -> float | None:
@@ -93,11 +100,14 @@ def decided_application(
     on_time: bool | None,
     visits: int,
     rating: int | None,
+    recorded_by: str | None = "applicant",
     brought: Collection[str],
     departments: Iterable[str],
 ) -> Decided:
     """`brought`: every material the applicant handed in (submission, supplements, hand-ins);
-    `matter` is None for a matter no longer in the catalog: no materials to compare."""
+    `matter` is None for a matter no longer in the catalog: no materials to compare; a rating
+    `recorded_by` a clerk is not the applicant's own voice."""
+    by_clerk = rating is not None and recorded_by == "clerk"
     codes = {m.code for m in matter.materials} if matter else set()
     shared = {m.code for m in matter.materials if m.shared_dataset} if matter else set()
     return Decided(
@@ -106,7 +116,8 @@ def decided_application(
         working_days=working_days,
         on_time=on_time,
         visits=visits,
-        rating=rating,
+        rating=None if by_clerk else rating,
+        rated_by_clerk=by_clerk,
         materials_needed=len(codes),
         materials_brought=len(codes & set(brought)),
         spared_by_sharing=len(shared - set(brought)),
@@ -142,6 +153,7 @@ def figures(
         at_most_one_visit_rate=rate(sum(a.visits <= 1 for a in applications), len(applications)),
         zero_visit_rate=rate(sum(a.visits == 0 for a in applications), len(applications)),
         rated=len(ratings),
+        rated_by_clerk=sum(a.rated_by_clerk for a in applications),
         satisfaction_rate=rate(sum(r >= SATISFIED_FROM for r in ratings), len(ratings)),
         materials_needed=needed,
         materials_brought=brought,

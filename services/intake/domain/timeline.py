@@ -138,6 +138,11 @@ def _later(event: Event) -> str | None:
         case ResultCollected():
             how = "现场领取 / picked up" if event.method == "pickup" else "已寄递 / sent by express"
             return f"办理结果{how}"
+        case ApplicationEvaluated() if event.recorded_by == "clerk":
+            return (
+                f"窗口代录评价：{event.rating} 星 / rated {event.rating} of 5,"
+                " recorded by a clerk at the counter"
+            )
         case ApplicationEvaluated():
             return f"申请人评价：{event.rating} 星 / rated {event.rating} of 5"
         case FollowUpOpened():

@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.catalog import UnknownMatter
 from contracts.commands import (
@@ -32,8 +33,20 @@ from services.intake.domain.views import (
 )
 from services.intake.entrypoints.errors import ERROR_RESPONSES, HttpRefusal
 from services.intake.entrypoints.guard import BodySha256, ClientRoute, CurrentCaller, Pool, bearer
+from services.intake.entrypoints.parameters import Limit, Offset, PeriodBound, Text
 
 T = TypeVar("T")
+_FROM = "From this day (UTC) or instant on: a date, or an RFC 3339 date-time with its offset"
+_TO = "Up to this day (UTC, the whole day) or instant, inclusive: as submitted_from"
+# OpenAPI links: what a client (or a stateful test) can do next with the application it filed.
+_FOLLOW_UPS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"application_id": "$response.body#/application_id"},
+    }
+    for operation in ("GetApplication", "SubmitSupplement", "WithdrawApplication",
+                      "HandInMaterials", "CollectResult", "EvaluateApplication")
+}  # fmt: skip
 IdempotencyKey = Annotated[
     str,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="One submission"),
@@ -55,7 +68,13 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         except UnknownMatter:
             return []
 
-    @router.post("", status_code=202, summary="File one application (idempotent by key)")
+    @router.post(
+        "",
+        status_code=202,
+        summary="File one application (idempotent by key)",
+        operation_id="SubmitApplication",
+        responses={202: {"links": _FOLLOW_UPS}},
+    )
     async def submit(
         body: SubmitApplication,
         key: IdempotencyKey,
@@ -68,18 +87,20 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         response.headers["Location"] = accepted.status_url
         return accepted
 
-    @router.get("", summary="Applications: a clerk's are all, a client's its own")
+    @router.get(
+        "",
+        summary="Applications: a clerk's are all, a client's its own",
+        operation_id="ListApplications",
+    )
     async def applications(
         caller: CurrentCaller,
         pool: Pool,
-        matter: Annotated[str | None, Query(max_length=100)] = None,
-        status: ApplicationStatus | None = None,
-        submitted_from: Annotated[str | None, Query(description="ISO date or date-time")] = None,
-        submitted_to: Annotated[
-            str | None, Query(description="ISO date (whole day) or date-time")
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        matter: Text = None,
+        status: ApplicationStatus | SkipJsonSchema[None] = None,
+        submitted_from: Annotated[PeriodBound, Query(description=_FROM)] = None,
+        submitted_to: Annotated[PeriodBound, Query(description=_TO)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> ApplicationPage:
         start = _bound("submitted_from", submitted_from, period_start)
         end, inclusive = _bound("submitted_to", submitted_to, period_end) or (None, True)
@@ -88,7 +109,11 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
             submitted_to=end, to_inclusive=inclusive, limit=limit, offset=offset,
         )  # fmt: skip
 
-    @router.get("/{application_id}", summary="Status, sub-tasks, outcome and timeline")
+    @router.get(
+        "/{application_id}",
+        summary="Status, sub-tasks, outcome and timeline",
+        operation_id="GetApplication",
+    )
     async def application(
         application_id: UUID, caller: CurrentCaller, pool: Pool
     ) -> ApplicationView:
@@ -97,33 +122,56 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
             raise ApplicationNotFound(application_id)
         return view
 
-    @router.post("/{application_id}/supplements", status_code=202, summary="Answer a notice")
+    @router.post(
+        "/{application_id}/supplements",
+        status_code=202,
+        summary="Answer a notice",
+        operation_id="SubmitSupplement",
+    )
     async def supplement(
         application_id: UUID, body: SubmitSupplement, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.supplement(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/withdraw", status_code=202, summary="Withdraw it")
+    @router.post(
+        "/{application_id}/withdraw",
+        status_code=202,
+        summary="Withdraw it",
+        operation_id="WithdrawApplication",
+    )
     async def withdraw(
         application_id: UUID, body: WithdrawApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.withdraw(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/materials", status_code=202, summary="Hand in deferred ones")
+    @router.post(
+        "/{application_id}/materials",
+        status_code=202,
+        summary="Hand in deferred ones",
+        operation_id="HandInMaterials",
+    )
     async def materials(
         application_id: UUID, body: HandInMaterials, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.hand_in(pool, rules, caller, application_id, body)
 
     @router.post(
-        "/{application_id}/collection", status_code=202, summary="Result picked up or sent"
+        "/{application_id}/collection",
+        status_code=202,
+        summary="Result picked up or sent",
+        operation_id="CollectResult",
     )
     async def collection(
         application_id: UUID, body: CollectResult, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
         return await handlers.collect(pool, rules, caller, application_id, body)
 
-    @router.post("/{application_id}/evaluation", status_code=202, summary="Rate it, once")
+    @router.post(
+        "/{application_id}/evaluation",
+        status_code=202,
+        summary="Rate it, once",
+        operation_id="EvaluateApplication",
+    )
     async def evaluation(
         application_id: UUID, body: EvaluateApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
@@ -134,6 +182,6 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
 
 def _bound(field: str, text: str | None, parse: Callable[[str], T]) -> T | None:
     try:
-        return parse(text) if text else None
+        return None if text is None else parse(text)
     except ValueError as exc:
         raise HttpRefusal(400, "bad_request", f"{field}: {exc}", {"field": field}) from None

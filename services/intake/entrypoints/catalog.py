@@ -20,11 +20,15 @@ def catalog_routes(catalog: Catalog) -> APIRouter:
         responses={404: ERROR_RESPONSES[404]},
     )
 
-    @router.get("", summary="Every matter one can apply for")
+    @router.get("", summary="Every matter one can apply for", operation_id="ListMatters")
     async def matters() -> list[MatterSummary]:
         return [summary_of(m) for m in catalog.matters.values()]
 
-    @router.get("/{code}", summary="The guide of one matter: form, materials, departments")
+    @router.get(
+        "/{code}",
+        summary="The guide of one matter: form, materials, departments",
+        operation_id="GetMatter",
+    )
     async def matter(code: str) -> MatterGuide:
         try:
             return guide_of(catalog.matter(code))

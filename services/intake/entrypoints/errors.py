@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -77,6 +78,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+class _ErrorJSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        # An answer never fails to encode: a lone surrogate echoed back is sent as its escape.
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 def error_response(
     status: int,
     code: str,
@@ -85,7 +93,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(code=code, message=message, details=details or {})
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return _ErrorJSON(body.model_dump(), status_code=status, headers=headers)
 
 
 def refusal_response(exc: Refusal) -> JSONResponse:
@@ -105,11 +113,14 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     if outside:
         listed = [_named(e) for e in outside]
         return error_response(
-            400, "bad_request", _message("请求参数有误 / bad request", listed), {"errors": listed}
+            400,
+            "bad_request",
+            summary_message("请求参数有误 / bad request", listed),
+            {"errors": listed},
         )
     listed = [_named(e) for e in errors]
     return error_response(
-        422, "validation_failed", _message("申请内容不符合要求 / validation failed", listed),
+        422, "validation_failed", summary_message("申请内容不符合要求 / validation failed", listed),
         {"errors": listed},
     )  # fmt: skip
 
@@ -120,5 +131,6 @@ def _named(error: Any) -> dict[str, str]:
     return {"field": field or "(body)", "rule": str(error.get("type")), "message": error["msg"]}
 
 
-def _message(title: str, errors: list[dict[str, str]]) -> str:
+def summary_message(title: str, errors: list[dict[str, str]]) -> str:
+    """The title, then each error's `field: rule`."""
     return f"{title}: " + "; ".join(f"{e['field']}: {e['rule']}" for e in errors)

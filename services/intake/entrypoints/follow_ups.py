@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.commands import CloseFollowUp
 from services.intake import handlers
@@ -14,6 +15,7 @@ from services.intake.domain.views import RequestAccepted
 from services.intake.entrypoints.clerks import CurrentClerk
 from services.intake.entrypoints.errors import ERROR_RESPONSES
 from services.intake.entrypoints.guard import ClientRoute, Pool, bearer
+from services.intake.entrypoints.parameters import Limit, Offset
 
 CaseId = Annotated[str, Path(min_length=1, max_length=200)]
 
@@ -27,17 +29,24 @@ def follow_up_routes(rules: handlers.Rules) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
 
-    @router.get("", summary="Follow-up cases, oldest first (clerks only)")
+    @router.get(
+        "", summary="Follow-up cases, oldest first (clerks only)", operation_id="ListFollowUps"
+    )
     async def follow_ups(
         clerk: CurrentClerk,
         pool: Pool,
-        state: FollowUpState | None = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        state: FollowUpState | SkipJsonSchema[None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> FollowUpPage:
         return await list_follow_ups(pool, state, limit, offset)
 
-    @router.post("/{case_id}/close", status_code=202, summary="Close a case with a response")
+    @router.post(
+        "/{case_id}/close",
+        status_code=202,
+        summary="Close a case with a response",
+        operation_id="CloseFollowUp",
+    )
     async def close(
         case_id: CaseId, body: CloseFollowUp, clerk: CurrentClerk, pool: Pool
     ) -> RequestAccepted:

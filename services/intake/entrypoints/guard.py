@@ -1,15 +1,12 @@
 """Every route's guard: authentication, body checks, and errors as {code, message, details}.
 
 A route class (not app-level handlers: the runtime owns the app) wraps each route: it
-authenticates (401), refuses a body that is not JSON (415) or too large (413, by
-Content-Length and by what actually arrives), or unreadable (400), and turns every refusal
-and FastAPI's validation errors into the one error format.
+authenticates (401), has the request's text and body checked (inputs.py: 400, 413, 415,
+422), and turns every refusal and FastAPI's validation errors into the one error format.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, ClassVar
 
@@ -21,6 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
 from contracts.catalog import UnknownMatter
+from contracts.values import printable
 from eventlog.store import ConcurrencyConflict
 from services.intake.adapters.api_keys import find_caller
 from services.intake.domain.callers import Caller
@@ -31,9 +29,10 @@ from services.intake.entrypoints.errors import (
     refusal_response,
     validation_response,
 )
+from services.intake.entrypoints.inputs import check_request_text, read_json
 
 log = structlog.get_logger()
-DEFAULT_MAX_BODY = 262144
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 bearer = HTTPBearer(auto_error=False, description="An API key issued by `onewindow api-key`.")
 
 
@@ -48,8 +47,9 @@ class PublicRoute(APIRoute):
             try:
                 if authenticated:
                     request.state.caller = await _authenticate(request)
+                check_request_text(request)
                 if request.method in ("POST", "PUT", "PATCH"):
-                    await _read_json(request)
+                    await read_json(request)
                 return await handle(request)
             except RequestValidationError as exc:
                 return validation_response(exc)
@@ -92,43 +92,6 @@ async def _authenticate(request: Request) -> Caller:
     return caller
 
 
-async def _read_json(request: Request) -> None:
-    cap = getattr(request.app.state.service.settings, "max_body_bytes", DEFAULT_MAX_BODY)
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise HttpRefusal(
-            415,
-            "unsupported_media_type",
-            f"请求体应为 application/json / the body must be application/json, not {media!r}",
-        )
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > cap):
-        raise _too_large(cap)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > cap:
-            raise _too_large(cap)
-    request._body = bytes(body)  # FastAPI reads the body from here
-    try:
-        value = json.loads(body, parse_constant=_no_constant)
-    except ValueError as exc:
-        message = f"请求体不是合法的 JSON / malformed JSON: {exc}"
-        raise HttpRefusal(400, "malformed_json", message) from None
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    request.state.body_sha256 = hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _too_large(cap: int) -> HttpRefusal:
-    return HttpRefusal(
-        413, "body_too_large", f"请求体过大 / the body is over {cap} bytes", {"max_bytes": cap}
-    )
-
-
 def _caller(request: Request) -> Caller:
     caller: Caller = request.state.caller
     return caller
@@ -150,15 +113,22 @@ Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 def fallback_routes(*known: APIRouter) -> APIRouter:
-    """Unknown paths under /v1 answer 404; a path of a `known` router with another method, 405."""
+    """Unknown paths under /v1 answer 404; a path of a `known` router with another method, 405
+    with `Allow` listing the methods the path does accept."""
     router = APIRouter(prefix="/v1", include_in_schema=False)
     routes = [r for k in known for r in k.routes if isinstance(r, APIRoute)]
 
-    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @router.api_route("/{rest:path}", methods=list(HTTP_METHODS))
     async def nothing_here(request: Request) -> Response:
         path = request.url.path
-        if any(route.path_regex.fullmatch(path) for route in routes):
-            return error_response(405, "method_not_allowed", f"{request.method} {path}")
-        return error_response(404, "not_found", f"没有这个接口 / no endpoint {path}")
+        allowed = sorted(
+            {m for r in routes if r.path_regex.fullmatch(path) for m in r.methods or ()}
+        )
+        if allowed:
+            return error_response(
+                405, "method_not_allowed", f"{request.method} {path}",
+                {"allowed_methods": allowed}, headers={"Allow": ", ".join(allowed)},
+            )  # fmt: skip
+        return error_response(404, "not_found", f"没有这个接口 / no endpoint {printable(path)}")
 
     return router

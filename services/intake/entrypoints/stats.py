@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.catalog import UnknownMatter
 from services.intake import handlers
@@ -14,9 +14,11 @@ from services.intake.domain.stats_report import StatsReport
 from services.intake.entrypoints.clerks import CurrentClerk
 from services.intake.entrypoints.errors import ERROR_RESPONSES, HttpRefusal
 from services.intake.entrypoints.guard import ClientRoute, Pool, bearer
+from services.intake.entrypoints.parameters import Day
 
 
 def stats_routes(rules: handlers.Rules) -> APIRouter:
+    codes = sorted(rules.catalog.matters)
     router = APIRouter(
         prefix="/v1/stats",
         tags=["statistics"],
@@ -25,13 +27,20 @@ def stats_routes(rules: handlers.Rules) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
 
-    @router.get("", summary="Measures of applications decided from one day to another")
+    @router.get(
+        "",
+        summary="Measures of applications decided from one day to another",
+        operation_id="GetStatistics",
+    )
     async def stats(
         clerk: CurrentClerk,
         pool: Pool,
-        first: Annotated[date, Query(alias="from", description="First local day, YYYY-MM-DD")],
-        last: Annotated[date, Query(alias="to", description="Last local day, inclusive")],
-        matter: Annotated[str | None, Query(max_length=100)] = None,
+        first: Annotated[Day, Query(alias="from", description="First local day, YYYY-MM-DD")],
+        last: Annotated[Day, Query(alias="to", description="Last local day, inclusive")],
+        # The codes are the catalog's, known only here: a default, as an annotation can't see them
+        matter: str | SkipJsonSchema[None] = Query(  # noqa: B008
+            None, description="Only this matter", json_schema_extra={"enum": codes}
+        ),
     ) -> StatsReport:
         if last < first:
             raise HttpRefusal(400, "bad_request", f"to ({last}) is before from ({first})",

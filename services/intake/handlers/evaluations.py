@@ -11,7 +11,7 @@ from contracts.commands import CloseFollowUp, EvaluateApplication
 from contracts.envelope import Event
 from contracts.events import ApplicationEvaluated, FollowUpClosed, FollowUpOpened
 from services.intake.adapters.follow_ups import find_case
-from services.intake.domain.aftercare import LOW_RATINGS, follow_up_case
+from services.intake.domain.aftercare import LOW_RATINGS, evaluation_recorder, follow_up_case
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import AlreadyDone, FollowUpNotFound, KindNotAllowed, NotDecided
 from services.intake.domain.views import RequestAccepted
@@ -31,8 +31,11 @@ async def evaluate(
             raise NotDecided(state.status)
         if state.evaluated:
             raise AlreadyDone("already_evaluated", "该申请已评价 / already evaluated")
+        recorder = evaluation_recorder(caller)
         events: list[Event] = [
-            ApplicationEvaluated(rating=evaluation.rating, comment=evaluation.comment)
+            ApplicationEvaluated(
+                rating=evaluation.rating, comment=evaluation.comment, recorded_by=recorder
+            )
         ]
         if evaluation.rating in LOW_RATINGS:
             days = rules.catalog.matter(state.matter).follow_up_days
@@ -42,6 +45,7 @@ async def evaluate(
                     rating=evaluation.rating,
                     comment=evaluation.comment,
                     time_limit_days=days,
+                    recorded_by=recorder,
                 )
             )
         await record(conn, rules.clock, application_id, *events)
