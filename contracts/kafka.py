@@ -34,7 +34,21 @@ DEAD_LETTER_HEADERS = {
     "or which sub-task the application does not have.",
     "dead_letter_source": "Where the record was: `<topic>/<partition>/<offset>`.",
     "dead_letter_consumer": "The consumer group that could not take it, `<service>.<consumer>`.",
+    "dead_letter_attempts": "How many times the consumer tried the record before giving up.",
 }
+
+
+def dead_letter_headers(
+    headers: Sequence[tuple[str, bytes]], reason: str, source: str, consumer: str, attempts: int
+) -> KafkaHeaders:
+    """A dead letter's headers: the record's own, then why, where from, who, how often."""
+    said = {
+        "dead_letter_reason": reason,
+        "dead_letter_source": source,
+        "dead_letter_consumer": consumer,
+        "dead_letter_attempts": str(attempts),
+    }
+    return [*headers, *((name, said[name].encode()) for name in DEAD_LETTER_HEADERS)]
 
 
 class MalformedMessage(ValueError):

@@ -15,7 +15,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from eventlog.broker_watch import BrokerWatch
-from eventlog.inbox import Inbox
 from eventlog.retry import Backoff
 from runtime.consumer import Consumer, ConsumerLoop, DeadLetters
 from runtime.settings import ServiceSettings
@@ -105,7 +104,7 @@ def consumer_loops(
             ConsumerLoop(
                 group,
                 consumer,
-                Inbox(pool, group, streams_of=consumer.streams_of, derived=consumer.derived),
+                consumer.inbox(pool, group),
                 DeadLetters(pool, producer, group),
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 batch_size=settings.consumer_batch_size,

@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from contracts.envelope import Envelope
-from contracts.kafka import MalformedMessage, from_kafka
+from contracts.kafka import MalformedMessage, dead_letter_headers, from_kafka
 from contracts.topics import DEAD_LETTER
 from eventlog.dead_letters import DeadLetter, keep
 from eventlog.inbox import Handler, Inbox, StreamsOf
@@ -74,6 +74,9 @@ class Consumer:
     streams_of: StreamsOf | None = None
     derived: Mapping[type[Any], DerivedFactory] = field(default_factory=dict)
 
+    def inbox(self, pool: asyncpg.Pool, group: str) -> Inbox:
+        return Inbox(pool, group, streams_of=self.streams_of, derived=self.derived)
+
 
 class DeadLetters:
     """Keeps a dead letter in the service's schema (durable before the offset moves),
@@ -115,13 +118,8 @@ class DeadLetters:
             reason=reason,
             attempts=attempts,
         )
-        announced = [
-            *headers,
-            ("dead_letter_reason", reason.encode()),
-            ("dead_letter_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-            ("dead_letter_consumer", self.consumer.encode()),
-            ("dead_letter_attempts", str(attempts).encode()),
-        ]
+        source = f"{record.topic}/{record.partition}/{record.offset}"
+        announced = dead_letter_headers(headers, reason, source, self.consumer, attempts)
         try:
             await self.producer.send_and_wait(
                 DEAD_LETTER, record.value, key=record.key, headers=announced

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from contracts import events as e
-from contracts.kafka import DEAD_LETTER_HEADERS, KafkaHeaders, to_kafka
+from contracts.kafka import DEAD_LETTER_HEADERS, KafkaHeaders, dead_letter_headers, to_kafka
 from contracts.publish.examples import APPLICATION_ID, example_envelope
 from contracts.publish.schemas import BASE_ID, DIALECT, HEADERS_FILE, KAFKA_BINDING, SCHEMAS
 from contracts.topics import DEAD_LETTER
@@ -35,23 +35,19 @@ def dead_letter_example() -> tuple[bytes, bytes, KafkaHeaders]:
         " 'psb-nonexistent', which it does not have (amr-licence, hpf-provident-fund,"
         " hrss-social-insurance, psb-seal, tax-invoice)"
     )
-    added = {
-        "dead_letter_reason": reason,
-        "dead_letter_source": "onewindow.task-results/2/1187",
-        "dead_letter_consumer": "router.process",
-    }
-    return key, value, [*headers, *((name, text.encode()) for name, text in added.items())]
+    source = "onewindow.task-results/2/1187"
+    return key, value, dead_letter_headers(headers, reason, source, "router.process", 1)
 
 
 def dead_letter_headers_schema(example: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """A dead letter's headers: the record's own, unchanged, and the three a consumer adds."""
+    """A dead letter's headers: the record's own, unchanged, and those a consumer adds."""
     return {
         "$schema": DIALECT,
         "$id": BASE_ID + HEADERS_SCHEMA,
         "title": "Dead-letter record headers",
         "description": (
             "The headers of a record on the dead-letter topic: those the record had, unchanged "
-            f"({HEADERS_FILE} when it was an event, anything when it was not), and three the "
+            f"({HEADERS_FILE} when it was an event, anything when it was not), and those the "
             "consumer that could not take it added. Key and value are the record's, unchanged."
         ),
         "type": "object",

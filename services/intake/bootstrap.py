@@ -19,6 +19,7 @@ from contracts.topics import (
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
+from services.intake.adapters.projection import ReadModel
 from services.intake.entrypoints.applications import application_routes
 from services.intake.entrypoints.catalog import catalog_routes
 from services.intake.entrypoints.follow_ups import follow_up_routes
@@ -55,7 +56,15 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
     return Service(
         schema,
         settings,
-        consumers=[Consumer("read-model", READ_MODEL_TOPICS, project)],
+        consumers=[
+            Consumer(
+                "read-model",
+                READ_MODEL_TOPICS,
+                project,
+                owns_topics=False,
+                derived={ReadModel: ReadModel},
+            )
+        ],
         publishes_to=[APPLICATIONS],
         routers=[*routes, fallback_routes(*routes), ops_routes(settings, catalog, rules.clock)],
         migrations=[MIGRATIONS],

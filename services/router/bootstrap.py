@@ -22,8 +22,9 @@ from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
 from runtime.settings import ServiceSettings
+from services.router.adapters.clock_marks import ClockMarks
 from services.router.entrypoints.ticker import ticker
-from services.router.handlers import handle_with
+from services.router.handlers import handle_with, process_stream
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,7 +46,13 @@ def build(settings: RouterSettings | None = None, *, schema: str = "router") -> 
         schema,
         settings,
         consumers=[
-            Consumer("process", [APPLICATIONS, TASK_RESULTS], handle_with(catalog, calendar, clock))
+            Consumer(
+                "process",
+                [APPLICATIONS, TASK_RESULTS],
+                handle_with(catalog, calendar, clock),
+                streams_of=lambda envelope: [process_stream(envelope.application_id)],
+                derived={ClockMarks: ClockMarks},
+            )
         ],
         publishes_to=[OUTCOMES, PROGRESS, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
         migrations=[MIGRATIONS],

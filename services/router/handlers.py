@@ -3,7 +3,7 @@ record, decide, append, and keep the clock-mark index in the same transaction.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import partial
 from uuid import UUID
 
@@ -16,18 +16,18 @@ from contracts.events import ApplicationSubmitted, ResultIgnored
 from contracts.registry import decode
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, Unprocessable
-from eventlog.store import Connection, RecordedEvent, StreamAppend, append_streams, read_stream
-from eventlog.unit_of_work import UnitOfWork
+from eventlog.store import Connection
+from eventlog.unit_of_work import PostgresUnitOfWork, Stream, UnitOfWork
 from runtime.clock import Clock
 from services.router import metrics
-from services.router.adapters import clock_marks
+from services.router.adapters.clock_marks import ClockMarks
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
 from services.router.domain.events import ClockUnavailable
 from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
 from services.router.domain.recording import started
-from services.router.domain.replay import after, replay
+from services.router.domain.replay import Replayed, after, replay
 from services.router.domain.results import NotAnAnswer
 from services.router.domain.supervision import next_mark, overdue
 from services.router.joining import recorded_joining
@@ -49,18 +49,19 @@ def process_stream(application_id: UUID) -> str:
 
 def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Handler:
     matters = dict(catalog.matters)
+    replayed = Replayed(matters)
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         if envelope.event_type not in HANDLED | TASK_RESULT_TYPES:
             return
-        stream = process_stream(envelope.application_id)
-        records = await uow.read(stream)
+        stream = await uow.read(process_stream(envelope.application_id))
         timing = Timing(calendar, clock.now())
         if envelope.event_type == ApplicationSubmitted.event_type:
-            if records:
+            if stream:
                 return
-            caught_up, decided, matter = [], _opening(envelope, catalog, timing), None
-        elif not records:
+            process, caught_up, decided = None, [], _opening(envelope, catalog, timing)
+            matter = None
+        elif not stream:
             if envelope.event_type in TASK_RESULT_TYPES:
                 raise Unprocessable(
                     f"{envelope.event_type} names application {envelope.application_id},"
@@ -69,23 +70,25 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
             log.warning("no process for this application; ignored", event_type=envelope.event_type)
             return
         else:
-            process = _replay(records, matters)
+            process = replayed.of(stream.stream_id, stream.events)
             matter = matters[process.matter]
             caught_up = overdue(process, matter, timing)
             process = after(process, caught_up)
             decided = _decided(process, matter, envelope, timing)
         new = [
-            *_envelopes(caught_up, records[-1].envelope if records else envelope, timing),
+            *_envelopes(caught_up, stream.events[-1] if stream else envelope, timing),
             *recorded_joining(
                 decided,
                 lambda e: _envelopes([e], envelope, timing)[0],
-                [r.envelope for r in records],
+                stream.events,
                 matter,
             ),
         ]
-        await _append(uow.conn, stream, records, new, matters)
-        if new:
-            uow.after_commit(partial(metrics.count, [r.envelope for r in records], new))
+        final = after(process, decided) if process else replayed_opening(envelope, decided)
+        _record(uow, replayed, stream, new, final)
+
+    def replayed_opening(envelope: Envelope, decided: list[Event]) -> Process:
+        return replay(str(envelope.application_id), decided, matters)
 
     return handle
 
@@ -118,49 +121,48 @@ def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event
     return [first, *advance(start(str(envelope.application_id), first, matter), matter, timing)]
 
 
-async def tick(conn: Connection, stream: str, matters: Mapping[str, Matter], timing: Timing) -> int:
+async def tick(
+    conn: Connection, stream_id: str, replayed: Replayed, matters: Mapping[str, Matter],
+    timing: Timing,
+) -> int:  # fmt: skip
     """Record the clock marks due in one process (and what follows, e.g. a lapse); returns
     how many events were appended. Raises ConcurrencyConflict when another writer appended
     first: then it recorded what was due, or the next look will."""
     async with conn.transaction():
-        records = await read_stream(conn, stream)
-        if not records:
+        uow = PostgresUnitOfWork(conn, {ClockMarks: ClockMarks})
+        stream = await uow.read(stream_id)
+        if not stream:
             return 0
-        process = _replay(records, matters)
+        process = replayed.of(stream_id, stream.events)
         decided = overdue(process, matters[process.matter], timing)
-        new = _envelopes(decided, records[-1].envelope, timing)
-        await _append(conn, stream, records, new, matters)
-    metrics.count([r.envelope for r in records], new)
+        new = _envelopes(decided, stream.events[-1], timing)
+        _record(uow, replayed, stream, new, after(process, decided))
+        await uow.commit()
+    for action in uow.committed_actions:
+        action()
     return len(decided)
 
 
-async def _append(
-    conn: Connection,
-    stream: str,
-    records: Sequence[RecordedEvent],
-    new: list[Envelope],
-    matters: Mapping[str, Matter],
+def _record(
+    uow: UnitOfWork, replayed: Replayed, stream: Stream, new: list[Envelope], final: Process
 ) -> None:
-    if new:
-        await append_streams(conn, [StreamAppend(stream, len(records), new)])
-    history = [*(r.envelope for r in records), *new]
-    if not history:
+    """Append what was decided, with the process's next clock mark in the same commit."""
+    if not new:
         return
-    final = replay(str(history[0].application_id), [decode(e) for e in history], dict(matters))
-    await clock_marks.write(conn, stream, history[0].application_id, next_mark(final), len(history))
+    uow.append(stream.stream_id, stream.version, new)
+    history = [*stream.events, *new]
+    replayed.keep(stream.stream_id, history, final)
+    application_id = new[0].application_id
+    uow.derived(ClockMarks).mark(stream.stream_id, application_id, next_mark(final), len(history))
+    uow.after_commit(partial(metrics.count, list(stream.events), new))
     for event in (decode(e) for e in new):
         if isinstance(event, ClockUnavailable):
             log.error(
                 "TIME LIMIT NOT KEPT: the calendar cannot count it; extend the calendar file",
-                application_id=str(history[0].application_id),
+                application_id=str(application_id),
                 clock=event.clock, clock_id=event.clock_id, limit=event.limit,
                 reason=event.reason,
             )  # fmt: skip
-
-
-def _replay(records: Sequence[RecordedEvent], matters: Mapping[str, Matter]) -> Process:
-    application_id = str(records[0].envelope.application_id)
-    return replay(application_id, [decode(r.envelope) for r in records], dict(matters))
 
 
 def _envelopes(events: list[Event], cause: Envelope, timing: Timing) -> list[Envelope]:

@@ -19,20 +19,18 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from contracts.calendar import load_calendar
-from contracts.catalog import EXAMPLES_DIR, load_catalog
+from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope
 from contracts.events import SubtaskRejected
 from eventlog.inbox import Inbox, UnitOfWork, Unprocessable
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.relay import Relay
 from eventlog.store import EventStore
-from runtime.clock import SystemClock
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.router.bootstrap import RouterSettings
 from services.router.bootstrap import build as build_router
-from services.router.handlers import handle_with, process_stream
+from services.router.handlers import process_stream
 from tests.helpers import event
 from tests.integration.in_process import client_of, intake_on, running
 
@@ -135,8 +133,8 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     application_id = UUID(answer.json()["application_id"])
     (submission,) = [r.envelope for r in await intake.store.read_application(application_id)]
 
-    inbox = Inbox(router.pool, f"{router.name}.process")
-    handle = handle_with(load_catalog(), load_calendar(), SystemClock())
+    (process,) = router.consumers
+    inbox, handle = process.inbox(router.pool, f"{router.name}.process"), process.handle
     assert await inbox.process([submission], handle) == (1, [])
     log = [r.envelope for r in await router.store.read(process_stream(application_id))]
     (dispatched,) = [e.payload for e in log if e.event_type == "SubtaskDispatched"]

@@ -27,8 +27,8 @@ from contracts.envelope import Envelope, Event
 from contracts.events import ApplicationSubmitted, Delivery, MaterialsHandedIn
 from contracts.kafka import to_kafka
 from contracts.topics import APPLICATIONS, NOTIFICATIONS, SUPERVISION
-from eventlog.inbox import Handler, Inbox
 from eventlog.store import EventStore
+from runtime.consumer import Consumer
 from runtime.service import Service
 from services.notifier.bootstrap import MIGRATIONS, consumers, delivery_workers, watchers
 from services.notifier.settings import NotifierSettings
@@ -67,13 +67,14 @@ def watched(tmp_path: Path, url: str, smtp_port: int = 9, allow: str = "") -> No
     )
 
 
-def wired(notifier: NotifierSettings) -> dict[str, Handler]:
+def wired(notifier: NotifierSettings) -> dict[str, Consumer]:
     """The notifier's consumers as bootstrap builds them, by name."""
-    return {c.name: c.handle for c in consumers(watchers(notifier), CATALOG)}
+    return {c.name: c for c in consumers(watchers(notifier), CATALOG)}
 
 
-async def handle(pool: asyncpg.Pool, consumer: str, handler: Handler, envelope: Envelope) -> int:
-    fresh, rejected = await Inbox(pool, f"notifier.{consumer}").process([envelope], handler)
+async def handle(pool: asyncpg.Pool, name: str, consumer: Consumer, envelope: Envelope) -> int:
+    inbox = consumer.inbox(pool, f"notifier.{name}")
+    fresh, rejected = await inbox.process([envelope], consumer.handle)
     assert rejected == []
     return fresh
 

@@ -24,17 +24,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from uuid6 import uuid7
 
-from contracts.calendar import load_calendar
-from contracts.catalog import EXAMPLES_DIR, load_catalog
+from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope
 from contracts.events import ApplicationSubmitted, Delivery
 from contracts.kafka import from_kafka
 from contracts.topics import SUPERVISION
-from eventlog.inbox import Inbox
 from runtime.clock import FileClock
 from runtime.service import Service
 from services.router.bootstrap import RouterSettings, build
-from services.router.handlers import handle_with, process_stream
+from services.router.handlers import process_stream
 
 CN = ZoneInfo("Asia/Shanghai")
 MARKS = ("TimeLimitWarned", "TimeLimitExceeded")
@@ -58,7 +56,7 @@ class Router:
             startup_timeout_seconds=60,
         )
         self.running: list[Service] = []
-        self.handle = handle_with(load_catalog(), load_calendar(), self.clock)
+        (self.consumer,) = build(self.settings, schema=self.schema).consumers
 
     async def start(self, replicas: int = 1) -> None:
         for _ in range(replicas):
@@ -80,8 +78,8 @@ class Router:
         )  # fmt: skip
         envelope = Envelope.new(submitted, application_id=uuid7(), producer="intake")
         envelope = envelope.model_copy(update={"occurred_at": self.clock.now()})
-        inbox = Inbox(self.running[0].pool, f"{self.schema}.process")
-        fresh, rejected = await inbox.process([envelope], self.handle)
+        inbox = self.consumer.inbox(self.running[0].pool, f"{self.schema}.process")
+        fresh, rejected = await inbox.process([envelope], self.consumer.handle)
         assert (fresh, rejected) == (1, [])
         return envelope
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-from aiokafka import ConsumerRecord
 from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
@@ -17,14 +16,20 @@ from typer.testing import CliRunner
 
 from contracts import registry
 from contracts.commands import COMMANDS, Command
-from contracts.kafka import DEAD_LETTER_HEADERS, HEADERS, MalformedMessage, from_kafka, to_kafka
+from contracts.kafka import (
+    DEAD_LETTER_HEADERS,
+    HEADERS,
+    MalformedMessage,
+    dead_letter_headers,
+    from_kafka,
+    to_kafka,
+)
 from contracts.publish import CONTRACTS, differences, render
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import PublishedEvent, published_events, topic_of
 from contracts.topics import DEAD_LETTER, tasks_topic, topic_for
 from onewindow.cli import app
 from onewindow.commands.contracts import published_services
-from runtime.consumer import DeadLetters
 
 FIX = "run `onewindow contracts generate` and commit contracts/schemas and contracts/asyncapi"
 
@@ -294,25 +299,16 @@ def test_message_examples_fit_their_schemas(
                 _validator(payload, schemas).validate(example["payload"])
 
 
-async def test_dead_letters_carry_the_headers_the_contract_names(
+def test_dead_letters_carry_the_headers_the_contract_names(
     schemas: dict[str, dict[str, Any]],
 ) -> None:
-    sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = []
-
-    class Producer:  # records what DeadLetters sends
-        async def send_and_wait(
-            self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]
-        ) -> None:
-            sent.append((topic, value, key, headers))
-
-    key, value, headers = to_kafka(example_envelope(EXAMPLES[("SubtaskCompleted", 1)], "x"))
-    record = ConsumerRecord("onewindow.task-results", 2, 1187, 0, 0, key, value, None, 0, 0,
-                            headers)  # fmt: skip
-    await DeadLetters(Producer(), "router.process").send(record, "names nothing it has")  # type: ignore[arg-type]
-    [(topic, sent_value, sent_key, sent_headers)] = sent
-    assert (topic, sent_value, sent_key) == (DEAD_LETTER, value, key)
-    as_text = {name: raw.decode() for name, raw in sent_headers}
+    _, _, headers = to_kafka(example_envelope(EXAMPLES[("SubtaskCompleted", 1)], "x"))
+    sent = dead_letter_headers(
+        headers, "names nothing it has", "onewindow.task-results/2/1187", "router.process", 3
+    )
+    as_text = {name: raw.decode() for name, raw in sent}
     _validator(schemas["dead-letter-headers.json"], schemas).validate(as_text)
-    added = [name for name, _ in sent_headers[len(headers) :]]
+    added = [name for name, _ in sent[len(headers) :]]
     assert added == list(DEAD_LETTER_HEADERS)
     assert as_text["dead_letter_source"] == "onewindow.task-results/2/1187"
+    assert as_text["dead_letter_attempts"] == "3"

@@ -126,3 +126,17 @@ async def _derive_status(conn: Connection, envelope: Envelope) -> None:
         " WHERE application_id = $1",
         envelope.application_id, status, envelope.occurred_at,
     )  # fmt: skip
+
+
+class ReadModel:
+    """The read model as a unit of work's derived writer: each event applied at once, on
+    the unit's connection (its statements lock the application's row in turn)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def apply(self, envelope: Envelope) -> bool:
+        return await apply(self.conn, envelope)
+
+    async def flush(self) -> None:
+        """Every event was applied already."""

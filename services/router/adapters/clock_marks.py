@@ -19,7 +19,7 @@ from eventlog.store import Connection
 
 _WRITE = """
     INSERT INTO clock_marks (stream_id, application_id, next_mark_at, version)
-    VALUES ($1, $2, $3, $4)
+    SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[])
     ON CONFLICT (stream_id) DO UPDATE
         SET next_mark_at = EXCLUDED.next_mark_at, version = EXCLUDED.version
         WHERE clock_marks.version <= EXCLUDED.version
@@ -30,10 +30,30 @@ _DUE = """
 """
 
 
-async def write(
-    conn: Connection, stream_id: str, application_id: UUID, next_at: datetime | None, version: int
-) -> None:
-    await conn.execute(_WRITE, stream_id, application_id, next_at, version)
+class ClockMarks:
+    """The marks of a unit of work's processes, written in one statement at its commit."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.marks: dict[str, tuple[UUID, datetime | None, int]] = {}
+
+    def mark(
+        self, stream_id: str, application_id: UUID, next_at: datetime | None, version: int
+    ) -> None:
+        self.marks[stream_id] = (application_id, next_at, version)  # the latest state wins
+
+    async def flush(self) -> None:
+        if not self.marks:
+            return
+        streams = list(self.marks)
+        await self.conn.execute(
+            _WRITE,
+            streams,
+            [self.marks[s][0] for s in streams],
+            [self.marks[s][1] for s in streams],
+            [self.marks[s][2] for s in streams],
+        )
+        self.marks.clear()
 
 
 async def due(conn: Connection, now: datetime, limit: int) -> list[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from uuid import UUID
 
 from contracts.catalog import Matter
 from contracts.envelope import Envelope, Event
@@ -124,3 +127,36 @@ def after(process: Process, events: list[Event]) -> Process:
     for event in events:
         process = mutate(process, event)
     return process
+
+
+class Replayed:
+    """The processes rebuilt so far, so that an event does not replay its process from the
+    first event again. A state is found by its stream, its length and its last event id:
+    the log never changes what it recorded, and a batch that rolled back leaves ids that no
+    later event has, so a state kept from it is never taken for the stream's."""
+
+    def __init__(self, matters: Mapping[str, Matter], keep: int = 20_000) -> None:
+        self.matters, self.size = dict(matters), keep
+        self._states: OrderedDict[str, tuple[int, UUID, Process]] = OrderedDict()
+
+    def of(self, stream_id: str, events: Sequence[Envelope]) -> Process:
+        """The process `events` (the whole stream) tell."""
+        kept = self._states.get(stream_id)
+        if (
+            kept is not None
+            and 0 < kept[0] <= len(events)
+            and events[kept[0] - 1].event_id == kept[1]
+        ):
+            process = after(kept[2], [decode(e) for e in events[kept[0] :]])
+        else:
+            application_id = str(events[0].application_id)
+            process = replay(application_id, [decode(e) for e in events], self.matters)
+        self.keep(stream_id, events, process)
+        return process
+
+    def keep(self, stream_id: str, events: Sequence[Envelope], process: Process) -> None:
+        """Remember `process` as what the whole stream `events` tell."""
+        self._states[stream_id] = (len(events), events[-1].event_id, process)
+        self._states.move_to_end(stream_id)
+        while len(self._states) > self.size:
+            self._states.popitem(last=False)

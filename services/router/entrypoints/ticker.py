@@ -20,6 +20,7 @@ from runtime.clock import Clock
 from runtime.service import Service, Work
 from services.router.adapters import clock_marks
 from services.router.domain.deadlines import Timing
+from services.router.domain.replay import Replayed
 from services.router.handlers import tick
 
 log = structlog.get_logger()
@@ -29,10 +30,12 @@ BATCH = 500
 def ticker(
     matters: Mapping[str, Matter], calendar: WorkingCalendar, clock: Clock, every_seconds: float
 ) -> Work:
+    replayed = Replayed(matters)
+
     async def run(service: Service, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await tick_due(service.pool, matters, Timing(calendar, clock.now()))
+                await tick_due(service.pool, replayed, matters, Timing(calendar, clock.now()))
             except (OSError, asyncpg.PostgresError, ValueError) as exc:
                 # the database or the clock file is away for now: the next tick tries again
                 log.error("clock tick failed", error=f"{type(exc).__name__}: {exc}")
@@ -42,14 +45,16 @@ def ticker(
     return run
 
 
-async def tick_due(pool: asyncpg.Pool, matters: Mapping[str, Matter], timing: Timing) -> int:
+async def tick_due(
+    pool: asyncpg.Pool, replayed: Replayed, matters: Mapping[str, Matter], timing: Timing
+) -> int:
     """One look at every process with a mark due by `timing.now`; returns events appended."""
     async with pool.acquire() as conn:
         due = await clock_marks.due(conn, timing.now, BATCH)
         appended = 0
         for stream in due:
             try:
-                appended += await tick(conn, stream, matters, timing)
+                appended += await tick(conn, stream, replayed, matters, timing)
             except ConcurrencyConflict:
                 log.info("another writer recorded first; looked again next tick", stream=stream)
             except (OSError, asyncpg.PostgresError):
