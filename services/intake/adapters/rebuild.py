@@ -11,7 +11,7 @@ One transaction: readers see the old model until the new one is complete.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -19,7 +19,7 @@ import structlog
 
 from contracts.envelope import Envelope
 from eventlog.store import Connection, to_recorded
-from services.intake.adapters.projection import UnreadableEvent, apply
+from services.intake.adapters.projection import UnreadableEvent, apply_all, projects
 
 log = structlog.get_logger()
 
@@ -50,20 +50,23 @@ async def rebuild_read_model(
         after: tuple[datetime, UUID] = (datetime(1970, 1, 1, tzinfo=UTC), UUID(int=0))
         read = applied = 0
         while rows := await conn.fetch(query, *after):
-            for row in rows:
-                read += 1
-                applied += await _replay(conn, to_recorded(row).envelope)
+            read += len(rows)
+            applied += await apply_all(conn, _readable(to_recorded(r).envelope for r in rows))
             after = (rows[-1]["occurred_at"], rows[-1]["event_id"])
         return read, applied
 
 
-async def _replay(conn: Connection, recorded: Envelope) -> bool:
-    try:
-        return await apply(conn, recorded)
-    except (UnreadableEvent, ValueError, KeyError) as exc:  # ValidationError is a ValueError
-        # the live consumer dead-letters the same event, so skipping it keeps both equal
-        log.warning("event skipped in rebuild", event_id=str(recorded.event_id), error=str(exc))
-        return False
+def _readable(envelopes: Iterable[Envelope]) -> list[Envelope]:
+    """The events the projection can read; the live consumer dead-letters the others, so
+    skipping them keeps both equal."""
+    readable = []
+    for envelope in envelopes:
+        try:
+            if projects(envelope):
+                readable.append(envelope)
+        except (UnreadableEvent, ValueError, KeyError) as exc:  # ValidationError: a ValueError
+            log.warning("event skipped in rebuild", event_id=str(envelope.event_id), error=str(exc))
+    return readable
 
 
 async def _has_log(conn: Connection, schema: str) -> bool:

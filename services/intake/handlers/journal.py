@@ -16,7 +16,7 @@ from eventlog.store import Connection, StreamAppend, append_streams
 from eventlog.unit_of_work import UnitOfWork
 from runtime.clock import Clock
 from runtime.tracing import continuing
-from services.intake.adapters.projection import ReadModel, UnreadableEvent, apply
+from services.intake.adapters.projection import ReadModel, UnreadableEvent, apply_all
 from services.intake.adapters.queries import ApplicationState, lock_application
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import ApplicationNotFound
@@ -47,7 +47,7 @@ def status_url(application_id: UUID) -> str:
 async def project(envelope: Envelope, uow: UnitOfWork) -> None:
     """The read model's consumer: every topic, through the inbox."""
     try:
-        await uow.derived(ReadModel).apply(envelope)
+        uow.derived(ReadModel).apply(envelope)
     except UnreadableEvent as exc:
         raise Unprocessable(str(exc)) from exc
 
@@ -81,5 +81,4 @@ async def record(conn: Connection, clock: Clock, application_id: UUID, *events: 
                                     causation=cause)  # fmt: skip
             envelopes.append(envelope.model_copy(update={"occurred_at": now}))
     await append_streams(conn, [StreamAppend(stream, version, envelopes)])
-    for envelope in envelopes:
-        await apply(conn, envelope)
+    await apply_all(conn, envelopes)
