@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from onewindow.embedded.ports import port_open, require_free_port
-from onewindow.embedded.processes import live_pid, log_tail, stop_pidfile
+from onewindow.embedded.processes import kill_pidfile, live_pid, log_tail, stop_pidfile
 
 BROKER_START_TIMEOUT = 15.0
 
@@ -99,3 +99,7 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         stop_pidfile(self.pid_file)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: storage is memory-only, so every topic and offset is lost."""
+        kill_pidfile(self.pid_file)
