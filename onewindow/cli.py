@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from onewindow.commands import api_key, bench, contracts, logs, stack, stats
+from onewindow.commands import api_key, bench, chaos, contracts, logs, stack, stats
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -25,3 +25,4 @@ app.command()(logs.migrate)
 app.command()(logs.republish)
 app.command("rebuild-read-model")(logs.rebuild_read_model)
 app.command()(stats.stats)
+app.command()(chaos.chaos)

@@ -4,6 +4,7 @@ result at the applicant's webhook, and measure throughput, latency, events and C
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -47,8 +48,8 @@ async def run_flow(
             positions = await newest_positions(target.database_url)
             before = cpu.sample(parts)
             async with showing_progress(offers, observer, console):
-                offering = offer_all(target.intake_url, api_key, offers, pace, setup.concurrency)
-                await until_results(offering, offers, observer, result_timeout)
+                await offer_all(target.intake_url, api_key, offers, pace, setup.concurrency)
+                await until_results(offers, observer, time.monotonic() + result_timeout)
             after = cpu.sample(parts)
             events = sum((await appended_since(target.database_url, positions)).values())
             observer.refresh()

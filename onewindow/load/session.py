@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections import deque
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from onewindow.applicant import issue_keys
 from onewindow.load.generator import Offer
 from onewindow.load.observer import ResultObserver
 from onewindow.stack import LEGACY_SIM, Stack
+
+RATE_WINDOW_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ def accepted(offers: list[Offer]) -> int:
 async def showing_progress(
     offers: list[Offer], observer: ResultObserver, console: Console
 ) -> AsyncIterator[None]:
-    """Bars of applications accepted and one results arrived, while the block runs."""
+    """Bars of applications accepted and one results arrived, while the block runs, each with
+    its rate over the last few seconds."""
     columns = (
         TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
@@ -57,15 +61,20 @@ async def showing_progress(
     with Progress(*columns, console=console, transient=False) as bars:
         offered = bars.add_task("accepted", total=len(offers), rate="")
         arrived = bars.add_task("one results", total=len(offers), rate="")
-        started = time.monotonic()
+        recent: deque[tuple[float, int, int]] = deque()
 
         async def update() -> None:
             while True:
-                elapsed = max(time.monotonic() - started, 1e-9)
-                done = accepted(offers)
-                results = observer.results()
-                bars.update(offered, completed=done, rate=f"{done / elapsed:6.1f}/s")
-                bars.update(arrived, completed=results, rate=f"{results / elapsed:6.1f}/s")
+                now, done, results = time.monotonic(), accepted(offers), observer.results()
+                recent.append((now, done, results))
+                while now - recent[0][0] > RATE_WINDOW_SECONDS:
+                    recent.popleft()
+                then, done_then, results_then = recent[0]
+                span = max(now - then, 1e-9)
+                bars.update(offered, completed=done, rate=f"{(done - done_then) / span:6.1f}/s")
+                bars.update(
+                    arrived, completed=results, rate=f"{(results - results_then) / span:6.1f}/s"
+                )
                 await asyncio.sleep(0.25)
 
         updating = asyncio.create_task(update())
@@ -78,22 +87,14 @@ async def showing_progress(
             bars.update(arrived, completed=observer.results())
 
 
-async def until_results(
-    offering: Awaitable[None], offers: list[Offer], observer: ResultObserver, timeout: float
-) -> bool:
-    """Wait for the offering to end, then for every accepted offer's one result, at most
-    ``timeout`` s after the offering ended; True if every one arrived."""
-    await offering
-    deadline = time.monotonic() + timeout
+async def until_results(offers: list[Offer], observer: ResultObserver, deadline: float) -> bool:
+    """Wait until every accepted offer's one result arrived, or ``deadline`` (monotonic) has
+    passed; True if every one arrived."""
     while True:
         observer.refresh()
-        waiting = [o for o in offers if o.accepted and o.key not in _with_outcome(observer)]
-        if not waiting:
+        arrived = {key for key, arrivals in observer.by_key.items() if arrivals.outcomes}
+        if all(o.key in arrived for o in offers if o.accepted):
             return True
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.05)
-
-
-def _with_outcome(observer: ResultObserver) -> set[str]:
-    return {key for key, arrivals in observer.by_key.items() if arrivals.outcomes}
