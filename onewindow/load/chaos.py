@@ -8,7 +8,9 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from rich.console import Console
 
 from onewindow.load.chaos_report import ChaosReport, DoneFault, chaos_report
@@ -21,6 +23,9 @@ from onewindow.load.observer import ResultObserver
 from onewindow.load.pacing import Pace
 from onewindow.load.session import Target, showing_progress, until_results
 from onewindow.stack import SERVICES
+from services.dept_adapter.config import HERE
+
+DEPARTMENTS_FILE = HERE / "departments.yaml"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class ChaosSetup:
     timeout_rate: float
     mix: dict[str, int]
     seed: int
+    breaker_open_seconds: float | None = None  # None: as departments.yaml has it
     concurrency: int = 32
     quiet_seconds: float = 5.0  # after the last result, for a late second outcome or resend
 
@@ -45,6 +51,19 @@ class ChaosSetup:
         return plan_faults(
             self.window_seconds, self.kill_every, self.faults, random.Random(self.seed)
         )
+
+
+def stack_env(setup: ChaosSetup, root: Path) -> dict[str, str]:
+    """What the stack's processes get beyond the wiring: the adapter's departments with the
+    breaker's open time of the setup, if it names one."""
+    if setup.breaker_open_seconds is None:
+        return {}
+    departments = yaml.safe_load(DEPARTMENTS_FILE.read_text(encoding="utf-8"))
+    departments["defaults"]["breaker"]["open_seconds"] = setup.breaker_open_seconds
+    path = root / "departments.yaml"
+    root.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(departments, allow_unicode=True), encoding="utf-8")
+    return {"ONEWINDOW_DEPARTMENTS_FILE": str(path)}
 
 
 async def run_chaos(

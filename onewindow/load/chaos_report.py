@@ -68,6 +68,7 @@ class ChaosReport:
     refusals: list[str]  # a few answers of those never accepted
     results: int
     lost: int  # accepted, no one result by the settle deadline
+    lost_applications: list[str]  # their application ids (the first 20), to look into
     more_than_one_outcome: int  # applications with two or more distinct outcome notices
     resends: int  # a notice (same delivery id) received again
     unsigned: int  # deliveries whose signature did not verify
@@ -112,6 +113,9 @@ def chaos_report(
         refusals=sorted({o.refusal or "not offered" for o in never})[:5],
         results=len(answered),
         lost=len(accepted) - len(answered),
+        lost_applications=[
+            str(o.application_id) for o in accepted if not arrivals.get(o.key, Arrivals()).outcomes
+        ][:20],
         more_than_one_outcome=sum(1 for a in arrivals.values() if a.distinct_outcomes > 1),
         resends=sum(a.resends for a in arrivals.values()),
         unsigned=unsigned,
@@ -139,7 +143,8 @@ def as_table(report: ChaosReport) -> str:
         + (f"   never accepted: {r.not_accepted:,} {r.refusals}" if r.not_accepted else ""),
         f"one results                      {r.results:,}   (submit → result p50 "
         f"{_s(r.latency_p50_s)})",
-        f"lost (accepted, no one result)   {r.lost:,}",
+        f"lost (accepted, no one result)   {r.lost:,}"
+        + (f"   e.g. {', '.join(r.lost_applications[:3])}" if r.lost else ""),
         f"more than one outcome            {r.more_than_one_outcome:,}",
         f"filings per key above 1          {sum(d.per_key.values()):,} {d.per_key or ''}",
         f"sub-tasks filed under 2+ keys    {sum(d.per_subtask.values()):,} {d.per_subtask or ''}",
