@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -88,6 +88,7 @@ async def run_chaos(
             done = await do_faults(control, plan, start, console)
             await offering
             await until_results(offers, observer, deadline)
+            done = await readiness(done)
         await asyncio.sleep(setup.quiet_seconds)
         observer.refresh()
     ledger = await legacy.ledger()
@@ -103,21 +104,53 @@ async def do_faults(
     control: StackControl, plan: list[PlannedFault], start: float, console: Console
 ) -> list[DoneFault]:
     """Each fault at its time, one after the other; a part that cannot be started again is
-    recorded, and the run goes on (the report shows it)."""
+    recorded, and the run goes on (the report shows it). A killed service's readiness is
+    watched meanwhile, while the next faults go on; call ``readiness`` at the end."""
     done = []
+    watchers: dict[str, asyncio.Task[float | None]] = {}
     for fault in plan:
         await asyncio.sleep(max(0.0, start + fault.at - time.monotonic()))
+        if fault.target in watchers:  # killed again before it was ready: no ready time
+            watchers.pop(fault.target).cancel()
         began, error = time.monotonic(), None
         try:
             await asyncio.to_thread(_do, control, fault)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        done.append(DoneFault(fault, began, time.monotonic(), error))
+        ended = time.monotonic()
+        watching = None
+        if fault.kind == "kill" and error is None:
+            watching = watchers[fault.target] = asyncio.create_task(
+                _ready_at(control, fault.target)
+            )
+        done.append(DoneFault(fault, began, ended, error, watching=watching))
         what = f"{fault.kind} {fault.target}" if fault.kind == "kill" else fault.kind
-        took = time.monotonic() - began
-        console.log(f"{what} at {began - start:.1f} s, took {took:.1f} s"
+        console.log(f"{what} at {began - start:.1f} s, took {ended - began:.1f} s"
                     + (f": {error}" if error else ""))  # fmt: skip
     return done
+
+
+async def readiness(faults: list[DoneFault]) -> list[DoneFault]:
+    """Each fault with the time its part was ready again: a killed service once it answered
+    /readyz (None if it never did, or was killed again first); PostgreSQL and the broker
+    once they were started again, which waits for them to answer."""
+    ready = []
+    for fault in faults:
+        at: float | None = fault.ended if fault.error is None else None
+        if fault.watching is not None:
+            if not fault.watching.done():
+                fault.watching.cancel()
+            await asyncio.gather(fault.watching, return_exceptions=True)
+            at = None if fault.watching.cancelled() else fault.watching.result()
+        ready.append(replace(fault, ready=at, watching=None))
+    return ready
+
+
+async def _ready_at(control: StackControl, service: str) -> float | None:
+    port = control.stack.ports[service]
+    while not await asyncio.to_thread(control.stack.service_ready, port):
+        await asyncio.sleep(0.2)
+    return time.monotonic()
 
 
 def _do(control: StackControl, fault: PlannedFault) -> None:

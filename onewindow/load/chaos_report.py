@@ -3,8 +3,9 @@ took to heal after each fault; a table, JSON, and the verdict."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from onewindow.load.faults import PlannedFault
@@ -21,6 +22,8 @@ class DoneFault:
     started: float  # monotonic
     ended: float
     error: str | None = None  # the fault could not be done (e.g. a part did not start again)
+    ready: float | None = None  # when the part answered as ready again
+    watching: asyncio.Task[float | None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Healing:
     target: str
     at_s: float  # after the first submission
     took_s: float  # to do the fault: kill and start again
+    ready_s: float | None  # until the part was ready again
     next_result_s: float | None  # first one result after the fault began
     healed_s: float | None  # first one result of an application offered after the fault began
     error: str | None
@@ -54,6 +58,7 @@ def healing(
         target=fault.planned.target,
         at_s=fault.started - start,
         took_s=fault.ended - fault.started,
+        ready_s=None if fault.ready is None else fault.ready - fault.started,
         next_result_s=min(after) - fault.started if after else None,
         healed_s=min(offered_after) - fault.started if offered_after else None,
         error=fault.error,
@@ -153,12 +158,12 @@ def as_table(report: ChaosReport) -> str:
         f"legacy requests                  {r.legacy_requests:,}",
         f"services down at the end         {', '.join(r.services_down) or 'none'}",
         "",
-        f"{'fault':<22}{'at':>8}{'took':>8}{'next result':>13}{'healed':>10}",
+        f"{'fault':<22}{'at':>8}{'took':>8}{'ready':>8}{'next result':>13}{'healed':>10}",
     ]
     for h in r.healing:
         name = f"{h.kind} {h.target}" if h.kind == "kill" else h.kind
         lines.append(
-            f"{name:<22}{_s(h.at_s):>8}{_s(h.took_s):>8}{_s(h.next_result_s):>13}"
+            f"{name:<22}{_s(h.at_s):>8}{_s(h.took_s):>8}{_s(h.ready_s):>8}{_s(h.next_result_s):>13}"
             f"{_s(h.healed_s):>10}" + (f"  FAILED: {h.error}" if h.error else "")
         )
     verdict = ("FAILED: " + "; ".join(r.failures)) if r.failures else "nothing lost, nothing twice"

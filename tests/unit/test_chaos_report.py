@@ -79,14 +79,14 @@ def test_healing_waits_for_an_application_offered_after_the_fault() -> None:
         "early": Arrivals([_delivery("early", 11.0, "e")]),
         "late": Arrivals([_delivery("late", 25.0, "l")]),
     }
-    fault = DoneFault(PlannedFault(10, "kill", "intake"), started=10.0, ended=10.5)
+    fault = DoneFault(PlannedFault(10, "kill", "intake"), started=10.0, ended=10.5, ready=18.0)
     healed = healing(fault, 0.0, offers, arrivals)
-    assert (healed.at_s, healed.took_s) == (10.0, 0.5)
+    assert (healed.at_s, healed.took_s, healed.ready_s) == (10.0, 0.5, 8.0)
     assert healed.next_result_s == 1.0  # work already past intake
     assert healed.healed_s == 15.0
     never = healing(DoneFault(PlannedFault(30, "broker", "broker"), 30.0, 30.2), 0.0, offers,
                     arrivals)  # fmt: skip
-    assert never.next_result_s is None and never.healed_s is None
+    assert never.next_result_s is None and never.healed_s is None and never.ready_s is None
 
 
 def test_the_verdict_counts_lost_doubles_and_never_accepted_but_not_resends() -> None:
