@@ -30,7 +30,7 @@ def test_under_every_kind_of_fault_nothing_is_lost_and_nothing_done_twice(tmp_pa
         "intake", "router", "dept_adapter", "notifier",
     }  # fmt: skip
     assert [h for h in report["healing"] if h["error"]] == [], "a fault could not be done"
-    summary = f"\n{run.stdout}\nlogs: {tmp_path / 'stack' / 'logs'}"
+    summary = f"\nseed {report['setup']['seed']}\n{run.stdout}\nlogs: {tmp_path / 'stack' / 'logs'}"
     assert report["accepted"] == report["offered"] == 60, summary
     assert report["lost"] == 0, summary
     assert report["more_than_one_outcome"] == 0, summary
