@@ -6,13 +6,13 @@ import asyncio
 import json
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 
-from onewindow.commands.load_options import mix_option, own_webhook_secret, pace_option
+from onewindow.commands.load_options import mix_option, own_stack_started, pace_option
 from onewindow.commands.options import DEFAULT_DATABASE_URL
 from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, Stack, home
@@ -117,7 +117,6 @@ def _flow_target(
     target: str | None, workdir: Path | None, database_url: str, legacy_url: str,
     target_home: Path | None, webhook_secret: str | None,
 ) -> Iterator[Any]:  # fmt: skip
-    from onewindow.load.control import own_stack
     from onewindow.load.session import Target
 
     if target:
@@ -128,17 +127,8 @@ def _flow_target(
         secret = webhook_secret or NotifierSettings().webhook_secret.get_secret_value()
         yield Target(target.rstrip("/"), database_url, legacy_url, secret, target_home or home())
         return
-    with ExitStack() as keep:
-        root = workdir or Path(keep.enter_context(
-            tempfile.TemporaryDirectory(prefix="onewindow-flow-")))  # fmt: skip
-        env = own_webhook_secret()
-        typer.echo(f"starting a stack of its own under {root} ...", err=True)
-        try:
-            control = keep.enter_context(own_stack(root.absolute(), env))
-        except RuntimeError as exc:
-            typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
-        yield Target.of(control.stack, env["ONEWINDOW_WEBHOOK_SECRET"])
+    with own_stack_started(workdir, "onewindow-flow-", lambda _: {}) as (_, reached):
+        yield reached
 
 
 def _ready(url: str) -> bool:

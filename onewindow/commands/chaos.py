@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import tempfile
-from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from onewindow.commands.load_options import mix_option, own_webhook_secret, pace_option
+from onewindow.commands.load_options import mix_option, own_stack_started, pace_option
 
 # Each size's defaults; an option given on the command line wins.
 SIZES: dict[str, dict[str, float]] = {
@@ -64,9 +63,7 @@ def chaos(
 
     from onewindow.load.chaos import ChaosSetup, run_chaos, stack_env
     from onewindow.load.chaos_report import as_dict, as_table
-    from onewindow.load.control import own_stack
     from onewindow.load.faults import PlanError
-    from onewindow.load.session import Target
 
     preset = SIZES[size]
     pace = pace_option(rate) if rate else None
@@ -93,19 +90,9 @@ def chaos(
     console = Console(stderr=True)
     console.log(f"seed {setup.seed}; faults: "
                 + ", ".join(f"{f.kind} {f.target} at {f.at:g} s" for f in plan))  # fmt: skip
-    with ExitStack() as keep:
-        root = workdir or Path(keep.enter_context(
-            tempfile.TemporaryDirectory(prefix="onewindow-chaos-")))  # fmt: skip
-        env = own_webhook_secret() | stack_env(setup, root)
-        console.log(f"starting a stack of its own under {root} ...")
-        try:
-            control = keep.enter_context(own_stack(root.absolute(), env))
-        except RuntimeError as exc:
-            typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
-        target = Target.of(control.stack, env["ONEWINDOW_WEBHOOK_SECRET"])
+    extra_env = partial(stack_env, setup)
+    with own_stack_started(workdir, "onewindow-chaos-", extra_env) as (control, target):
         report = asyncio.run(run_chaos(control, target, setup, console))
-        console.log("stopping the stack ...")
     typer.echo(as_table(report))
     if json_path:
         body = {"setup": {**setup.__dict__, "faults": sorted(setup.faults)}, **as_dict(report)}
