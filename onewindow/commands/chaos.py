@@ -19,21 +19,19 @@ SIZES: dict[str, dict[str, float]] = {
     # breaker stays open 5 s, not 30, so a department's bad spell costs less waiting
     "small": {"applications": 60, "rate": 2, "kill_every": 4, "settle_timeout": 60,
               "breaker_open_seconds": 5},
-    "default": {"applications": 1000, "rate": 10, "kill_every": 5, "settle_timeout": 300},
+    "default": {"applications": 1000, "rate": 5, "kill_every": 5, "settle_timeout": 300},
 }  # fmt: skip
 
 
 def chaos(
     size: Annotated[
         Literal["small", "default"],
-        typer.Option(
-            help="small: 60 at 2/s, a fault every 4 s; default: 1,000 at 10/s, every 5 s."
-        ),
+        typer.Option(help="small: 60 at 2/s, a fault every 4 s; default: 1,000 at 5/s, every 5 s."),
     ] = ("default"),
     applications: Annotated[
         int | None, typer.Option(min=1, help="How many (small: 60, default: 1,000).")
     ] = None,
-    rate: Annotated[str | None, typer.Option(help="Offered per second (2 / 10).")] = None,
+    rate: Annotated[str | None, typer.Option(help="Offered per second (2 / 5).")] = None,
     kill_every: Annotated[
         float | None, typer.Option(min=0.5, help="Seconds between faults (4 / 5).")
     ] = None,
