@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from onewindow.commands import api_key, bench, contracts, dead_letters, logs, stack, stats
+from onewindow.commands import api_key, bench, chaos, contracts, dead_letters, logs, stack, stats
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -26,3 +26,4 @@ app.command()(logs.migrate)
 app.command()(logs.republish)
 app.command("rebuild-read-model")(logs.rebuild_read_model)
 app.command()(stats.stats)
+app.command()(chaos.chaos)

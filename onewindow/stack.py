@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, stop_pidfile
+from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, kill_pidfile, stop_pidfile
 
 SERVICES: dict[str, int] = {"intake": 8001, "router": 8002, "dept_adapter": 8003, "notifier": 8004}
 # The departments' systems, the SMS gateway and the mail relay, stood in for on one machine,
@@ -43,9 +43,11 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(LOCAL_PARTS))
     embedded: list[EmbeddedPostgres | EmbeddedBroker] = field(default_factory=list)
 
-    def start_infrastructure(self) -> None:
-        self.database_url = os.environ.get("ONEWINDOW_DATABASE_URL", "")
-        self.kafka = os.environ.get("ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS", "")
+    def start_infrastructure(self, use_environment: bool = True) -> None:
+        """Embedded PostgreSQL and broker, unless the environment names servers (and may)."""
+        environ = os.environ if use_environment else {}
+        self.database_url = environ.get("ONEWINDOW_DATABASE_URL", "")
+        self.kafka = environ.get("ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS", "")
         if not self.database_url:
             pg = EmbeddedPostgres(self.root / "postgres", self.pg_port)
             self.embedded.append(pg)
@@ -110,10 +112,17 @@ class Stack:
             [sys.executable, "-m", f"services.{name}"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        (self.root / "run" / f"{name}.pid").write_text(str(process.pid))
+        self.pidfile(name).write_text(str(process.pid))
+
+    def pidfile(self, name: str) -> Path:
+        return self.root / "run" / f"{name}.pid"
 
     def stop_service(self, name: str) -> bool:
-        return stop_pidfile(self.root / "run" / f"{name}.pid", timeout=35)
+        return stop_pidfile(self.pidfile(name), timeout=35)
+
+    def kill_service(self, name: str) -> bool:
+        """SIGKILL, as a crash: no shutdown code of the service runs."""
+        return kill_pidfile(self.pidfile(name))
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -129,9 +138,8 @@ class Stack:
             time.sleep(0.2)
 
     def service_alive(self, name: str) -> bool:
-        pidfile = self.root / "run" / f"{name}.pid"
         try:
-            pid = int(pidfile.read_text())
+            pid = int(self.pidfile(name).read_text())
             return os.waitpid(pid, os.WNOHANG) == (0, 0)
         except ChildProcessError:
             return True  # not our child (started by an earlier `up`): trust the pid file

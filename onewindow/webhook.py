@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class Delivery:
     headers: dict[str, str]
     body: dict[str, Any]
     signature_valid: bool
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

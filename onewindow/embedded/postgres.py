@@ -9,7 +9,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from onewindow.embedded.ports import require_free_port
 from onewindow.embedded.postgres_owner import hand_over, server_identity
@@ -127,9 +127,11 @@ class EmbeddedPostgres:
         self._wait_ready(PG_START_TIMEOUT)
         return self.dsn
 
-    def stop(self) -> None:
+    def stop(self, mode: Literal["smart", "fast", "immediate"] = "fast") -> None:
+        """pg_ctl's shutdown modes: ``immediate`` ends every process at once, as a crash does;
+        the next start recovers from the WAL."""
         if self.running_pid() is None:
             return
-        stopped = self._run("pg_ctl", "stop", "-D", str(self.pgdata), "-m", "fast", "-w")
+        stopped = self._run("pg_ctl", "stop", "-D", str(self.pgdata), "-m", mode, "-w")
         if stopped.returncode != 0 and self.running_pid() is not None:
             raise RuntimeError(f"pg_ctl stop failed for {self.pgdata}:\n{stopped.stdout}")

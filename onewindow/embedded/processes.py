@@ -81,3 +81,24 @@ def stop_pidfile(path: Path, timeout: float = 5.0) -> bool:
         time.sleep(0.05)
     path.unlink(missing_ok=True)
     return True
+
+
+def kill_pidfile(path: Path, timeout: float = 10.0) -> bool:
+    """SIGKILL the process named in ``path`` (its whole group when it leads one), as a crash
+    would, and wait until it is gone; the file is removed. Returns whether one was alive."""
+    pid = live_pid(path)
+    if pid is None:
+        path.unlink(missing_ok=True)
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(pid) == pid != os.getpgrp():
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while live_pid(path) is not None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process {pid} of {path} outlived SIGKILL for {timeout:.0f}s")
+        time.sleep(0.02)
+    path.unlink(missing_ok=True)
+    return True
