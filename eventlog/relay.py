@@ -13,6 +13,7 @@ goes back to the consumed position and publishes from there again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -130,11 +131,13 @@ class Relay:
                 await self._restore(lock_conn)
                 await self._relay(stop, lock_lost)
             finally:
-                if not lock_conn.is_closed():
-                    await lock_conn.remove_listener(schema + ".events", self._on_notify)
-                    await lock_conn.execute(
-                        "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
-                    )
+                # a session that ended took its lock and its listener with it
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    if not lock_lost.is_set():
+                        await lock_conn.remove_listener(schema + ".events", self._on_notify)
+                        await lock_conn.execute(
+                            "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
+                        )
 
     async def _relay(self, stop: asyncio.Event, lock_lost: asyncio.Event) -> None:
         if self.watch is not None:

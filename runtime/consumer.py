@@ -37,6 +37,7 @@ from eventlog.inbox import Handler, Inbox, StreamsOf
 from eventlog.retry import Backoff
 from eventlog.store import ConcurrencyConflict
 from eventlog.unit_of_work import DerivedFactory, UnitOfWork
+from runtime.database import DATABASE_AWAY
 from runtime.metrics import CONSUMED, CONSUMER_FAILURES
 from runtime.tracing import traced
 
@@ -45,17 +46,7 @@ Fetched = Mapping[TopicPartition, Sequence[ConsumerRecord]]
 Decoded = dict[TopicPartition, list[tuple[ConsumerRecord, Envelope]]]
 
 # Failures that say nothing about the event: the database or the broker is away or busy.
-TRANSIENT = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.TransactionRollbackError,
-    ConcurrencyConflict,
-    KafkaError,
-)
+TRANSIENT = (*DATABASE_AWAY, ConcurrencyConflict, KafkaError)
 LOG_END_CHECK_SECONDS = 2.0
 
 

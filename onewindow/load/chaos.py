@@ -73,7 +73,7 @@ async def run_chaos(
     api_key = await target.api_key("chaos")
     legacy = LegacyControl(target.legacy_url)
     await legacy.configure({"error_rate": setup.error_rate, "timeout_rate": setup.timeout_rate})
-    observer = ResultObserver(target.webhook_secret)
+    observer = ResultObserver(target.webhook_secret, target.receiver_port)
     offers = make_offers(spread(setup.mix, setup.applications), observer.url)
     async with observer.running():
         start = time.monotonic()

@@ -41,7 +41,7 @@ async def run_flow(
     if kept:
         await legacy.configure(ZERO_LATENCY)
     parts = watched_parts(target.home)
-    observer = ResultObserver(target.webhook_secret)
+    observer = ResultObserver(target.webhook_secret, target.receiver_port)
     offers = make_offers(spread(setup.mix, setup.applications), observer.url)
     try:
         async with observer.running():

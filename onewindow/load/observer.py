@@ -41,8 +41,8 @@ def _delivery_id(delivery: Delivery) -> str:
 
 
 class ResultObserver:
-    def __init__(self, secret: str) -> None:
-        self.receiver = WebhookReceiver(secret)
+    def __init__(self, secret: str, port: int) -> None:
+        self.receiver = WebhookReceiver(secret, port)
         self.by_key: dict[str, Arrivals] = {}
         self.unsigned = 0  # deliveries whose signature did not verify
         self.strays = 0  # deliveries to a path no offer asked for

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from onewindow.applicant import issue_keys
 from onewindow.load.generator import Offer
 from onewindow.load.observer import ResultObserver
-from onewindow.stack import LEGACY_SIM, Stack
+from onewindow.stack import LEGACY_SIM, LOCAL_PARTS, WEBHOOK_RECEIVER, Stack
 
 RATE_WINDOW_SECONDS = 5.0
 
@@ -31,13 +31,18 @@ class Target:
     legacy_url: str  # legacy_sim's control API
     webhook_secret: str  # the notifier's: the receiver checks every signature
     home: Path | None  # where its pid files are, for CPU time; None: not known
+    receiver_port: int = LOCAL_PARTS[WEBHOOK_RECEIVER]  # the one the system admits webhooks to
 
     @classmethod
     def of(cls, stack: Stack, webhook_secret: str) -> Target:
         return cls(
-            stack.url("intake"), stack.database_url, stack.url(LEGACY_SIM), webhook_secret,
+            stack.url("intake"),
+            stack.database_url,
+            stack.url(LEGACY_SIM),
+            webhook_secret,
             stack.root,
-        )  # fmt: skip
+            stack.ports[WEBHOOK_RECEIVER],
+        )
 
     async def api_key(self, client: str) -> str:
         """A fresh key of a web front end (applications filed online, not at a counter)."""

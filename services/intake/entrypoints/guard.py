@@ -20,6 +20,7 @@ from fastapi.security import HTTPBearer
 from contracts.catalog import UnknownMatter
 from contracts.values import printable
 from eventlog.store import ConcurrencyConflict
+from runtime.database import DATABASE_AWAY
 from services.intake.adapters.api_keys import find_caller
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import Refusal
@@ -63,9 +64,15 @@ class PublicRoute(APIRoute):
                 return error_response(409, "conflict", f"请重试 / try again: {exc}")
             except HTTPException as exc:
                 return error_response(exc.status_code, "bad_request", str(exc.detail))
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            except DATABASE_AWAY as exc:
                 log.warning("database unavailable", error=f"{type(exc).__name__}: {exc}")
-                return error_response(503, "unavailable", "暂时无法服务 / try again shortly")
+                return error_response(
+                    503,
+                    "unavailable",
+                    "暂时无法服务 / try again shortly",
+                    None,
+                    {"Retry-After": "2"},
+                )
             except Exception:
                 log.exception("request failed", path=request.url.path)
                 return error_response(500, "internal_error", "内部错误 / internal error")
