@@ -1,7 +1,9 @@
 """Schema migrations, run by Alembic at service start or by `onewindow migrate`.
 
 Every schema gets the event log (`migrations/versions`); a service with tables of its own
-(a read model) passes its own versions directory, whose first revision follows "0001".
+(a read model) passes its own versions directory, whose first revision follows "0001". So the
+event log's later revisions ("0002", …) and a service's own ones are branches off "0001", and
+a schema is brought to every head.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def _config(dsn: str, schema: str, app_role: str | None, extra: Sequence[Path] =
 
 
 def migrate(dsn: str, schema: str, app_role: str | None = None, extra: Sequence[Path] = ()) -> None:
-    """Bring `schema` to the newest revision; a no-op when it is there already."""
-    command.upgrade(_config(dsn, schema, app_role, extra), "head")
+    """Bring `schema` to the newest revisions; a no-op when it is there already."""
+    command.upgrade(_config(dsn, schema, app_role, extra), "heads")
 
 
 async def migrate_async(

@@ -25,6 +25,7 @@ from eventlog.relay import Relay
 from eventlog.store import EventStore
 from runtime.asgi import service_app
 from runtime.broker import broker_for, ensure_topics, producer_for, subscribe_all
+from runtime.checkpointing import checkpointing
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.database import migrate, open_pool
@@ -65,6 +66,7 @@ class Service:
         """Start in order; each part's stop is registered as it starts, so `stop` closes
         exactly what a start that failed half-way had opened, in reverse order."""
         s, opened = self.settings, self._exit
+        signer = checkpointing(s)  # no signing key while checkpoints are on: no start
         use_clock(clock_from(s.clock_file).now)
         await migrate(s, self.schema, self.migrations)
         self.pool = await open_pool(s, self.schema, self.name)
@@ -83,7 +85,7 @@ class Service:
         )
         await self.broker.start()
         opened.push_async_callback(self.broker.stop)  # first to stop: no new batches
-        for work in self.background:
+        for work in (*self.background, *signer):
             self._workers.append(asyncio.create_task(work(self)))
         self.ready = True
         log.info("service ready", http=f"{s.http_host}:{s.http_port}", schema=self.schema)
