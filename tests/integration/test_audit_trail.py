@@ -15,15 +15,18 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contracts.catalog import EXAMPLES_DIR
+from contracts.checkpoint import SignedCheckpoint
 from contracts.envelope import Envelope
+from contracts.topics import CHECKPOINTS
 from eventlog.audit import Audit, audit
 from eventlog.checkpoint_file import CheckpointFile
 from eventlog.checkpointer import Checkpointer
 from eventlog.hashing import read_back, stored_hash
-from eventlog.signing import key_id, load_public_keys
+from eventlog.signing import key_id, load_public_keys, signature_problem
 from eventlog.store import SELECT_AUDITED, Connection, EventStore, to_recorded
 from tests.conftest import CheckpointKeys
 from tests.helpers import event, triggers_off
@@ -75,7 +78,9 @@ async def rechain(conn: Connection, stream_id: str, from_version: int) -> None:
     """What an insider does to hide a change: recompute the chain's hashes (the formula is
     public) from `from_version` to the stream's end."""
     prev = None
-    for row in await conn.fetch(f"{SELECT_AUDITED} WHERE stream_id = $1 ORDER BY version", stream_id):
+    for row in await conn.fetch(
+        f"{SELECT_AUDITED} WHERE stream_id = $1 ORDER BY version", stream_id
+    ):
         recorded = to_recorded(row)
         if recorded.version < from_version:
             prev = recorded.hash
@@ -351,7 +356,6 @@ async def test_events_hashed_before_scheme_two_still_verify(
         await pool.close()
 
 
-
 async def test_a_checkpoint_file_not_to_be_trusted_is_reported(
     log: asyncpg.Pool, schema_name: str, file: CheckpointFile, trusted: Any, signer: Checkpointer
 ) -> None:
@@ -419,8 +423,10 @@ async def test_a_form_from_any_web_client_keeps_intakes_audit_green(
         stack.database_url, min_size=1, max_size=2, server_settings={"search_path": service.schema}
     )
     try:
-        stored = await pool.fetchval("SELECT payload #>> '{form,company,registered_capital}'"
-                                     " FROM events ORDER BY position LIMIT 1")
+        stored = await pool.fetchval(
+            "SELECT payload #>> '{form,company,registered_capital}'"
+            " FROM events ORDER BY position LIMIT 1"
+        )
         assert stored == "10000000000000000"
         trusted = load_public_keys(checkpoint_keys.public_file.read_text(), "test key")
         file = CheckpointFile(checkpoint_keys.directory, service.schema)
@@ -429,3 +435,30 @@ async def test_a_form_from_any_web_client_keeps_intakes_audit_green(
         await pool.close()
     assert found.intact, [str(t) for t in found.tampering] + found.file_problems
     assert found.checkpoints >= 1 and found.uncovered == 0
+    # and the same checkpoints went to Kafka, signed: a copy outside this machine's files
+    published = await checkpoints_on_kafka(stack.kafka, service.schema, found.checkpoints)
+    assert [c.seq for c in published] == list(range(1, found.checkpoints + 1))
+    assert all(signature_problem(c, trusted) is None for c in published)
+    assert published[-1] == found.latest
+
+
+async def checkpoints_on_kafka(kafka: str, log: str, expected: int) -> list[SignedCheckpoint]:
+    consumer = AIOKafkaConsumer(
+        CHECKPOINTS, bootstrap_servers=kafka, group_id=f"test-{uuid4()}",
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    found: list[SignedCheckpoint] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < expected:
+                batch = await consumer.getmany(timeout_ms=500)
+                found += [
+                    SignedCheckpoint.model_validate_json(record.value)
+                    for records in batch.values()
+                    for record in records
+                    if record.key == log.encode()
+                ]
+    finally:
+        await consumer.stop()
+    return found

@@ -26,9 +26,7 @@ from eventlog.signing import (
 
 
 def leaves(n: int, stream: str = "application-1") -> list[Leaf]:
-    return [
-        Leaf(p, stream, p, hashlib.sha256(str(p).encode()).digest()) for p in range(1, n + 1)
-    ]
+    return [Leaf(p, stream, p, hashlib.sha256(str(p).encode()).digest()) for p in range(1, n + 1)]
 
 
 def reference_root(items: list[Leaf]) -> bytes:
