@@ -20,9 +20,12 @@ import yaml
 
 from contracts.kafka import to_kafka
 from contracts.publish.asyncapi import UNKNOWN_PRODUCER, ServiceShape, asyncapi_document
+from contracts.publish.checkpoints import CHECKPOINT_FILE, checkpoint_schema
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import (
+    BASE_ID,
     COMMANDS_DIR,
+    DIALECT,
     ENVELOPE_FILE,
     HEADERS_FILE,
     command_file,
@@ -56,6 +59,7 @@ def render(services: Sequence[ServiceShape]) -> dict[str, str]:
     files = {
         f"{SCHEMAS_DIR}/{ENVELOPE_FILE}": _json(envelope_schema(sample)),
         f"{SCHEMAS_DIR}/{HEADERS_FILE}": _json(headers_schema(to_kafka(sample)[2])),
+        f"{SCHEMAS_DIR}/{CHECKPOINT_FILE}": _json(checkpoint_schema(DIALECT, BASE_ID)),
     }
     for event in events:
         example = EXAMPLES.get((event.event_type, event.schema_version))

@@ -13,6 +13,13 @@ from typing import Any, Protocol
 
 from contracts.departments import DEPARTMENTS
 from contracts.kafka import to_kafka
+from contracts.publish.checkpoints import (
+    CHANNEL,
+    MESSAGE,
+    checkpoint_channel,
+    checkpoint_message,
+    checkpoint_operation,
+)
 from contracts.publish.examples import EXAMPLES, example_envelope
 from contracts.publish.schemas import HEADERS_FILE, PARAMETER, PublishedEvent, topic_pattern
 
@@ -33,6 +40,8 @@ class Subscription(Protocol):
 class ServiceSettings(Protocol):
     @property
     def kafka_bootstrap_servers(self) -> str: ...
+    @property
+    def checkpoint_enabled(self) -> bool: ...
 
 
 class ServiceShape(Protocol):
@@ -68,6 +77,11 @@ def asyncapi_document(
                 "receive", channel, on_it, group
             )
             used.update((e.event_type, e) for e in on_it)
+    messages = {t: _message(e, producers.get(t, UNKNOWN_PRODUCER)) for t, e in sorted(used.items())}
+    if service.settings.checkpoint_enabled:  # every service signs its log (contracts/checkpoint.py)
+        channels[CHANNEL] = checkpoint_channel()
+        operations[f"send-{CHANNEL}"] = checkpoint_operation()
+        messages[MESSAGE] = checkpoint_message(SCHEMAS, KAFKA_BINDING)
     return {
         "asyncapi": ASYNCAPI,
         "info": {
@@ -91,11 +105,7 @@ def asyncapi_document(
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {
-            "messages": {
-                t: _message(e, producers.get(t, UNKNOWN_PRODUCER)) for t, e in sorted(used.items())
-            }
-        },
+        "components": {"messages": messages},
     }
 
 
