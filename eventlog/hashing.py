@@ -34,21 +34,38 @@ HASH_SCHEMES = frozenset({1, 2})
 
 def canonical_json(value: Any) -> str:
     """The canonical text of a JSON value (scheme 2); see the module's docstring."""
-    if isinstance(value, str):
+    kind = type(value)  # the exact types first: appends hash every event under their lock
+    if kind is str:
         text: str = encode_basestring(value)
         return text
-    if isinstance(value, dict):
-        return "{" + ",".join(_member(k, value[k]) for k in sorted(value)) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(canonical_json(item) for item in value) + "]"
+    if kind is dict:
+        return "{" + ",".join([_member(k, value[k]) for k in sorted(value)]) + "}"
+    if kind is list or kind is tuple:
+        return "[" + ",".join([canonical_json(item) for item in value]) + "]"
     if value is None:
         return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return _other(value)
+
+
+def _other(value: Any) -> str:
+    """Booleans, numbers other than int, and subclasses of the JSON types (an enum, say)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float | Decimal):
+        exact = Decimal(float.__repr__(value)) if isinstance(value, float) else value
+        if not exact.is_finite():
+            raise ValueError(f"not a JSON number: {value!r}")
+        return format(exact if exact else abs(exact), "f")
     if isinstance(value, int):
         return int.__repr__(value)
-    if isinstance(value, float | Decimal):
-        return _number(value)
+    if isinstance(value, str):
+        return canonical_json(str.__str__(value))
+    if isinstance(value, dict):
+        return canonical_json(dict(value))
+    if isinstance(value, list | tuple):
+        return canonical_json(list(value))
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
@@ -59,21 +76,23 @@ def _member(key: Any, value: Any) -> str:
     return text + ":" + canonical_json(value)
 
 
-def _number(value: float | Decimal) -> str:
-    exact = Decimal(float.__repr__(value)) if isinstance(value, float) else value
-    if not exact.is_finite():
-        raise ValueError(f"not a JSON number: {value!r}")
-    return format(exact if exact else abs(exact), "f")
-
-
 def canonical_payload(payload: dict[str, Any]) -> str:
     """The text stored in `events.payload` (jsonb parses it; its text is not kept)."""
     return canonical_json(payload)
 
 
-def chain_hash(prev_hash: bytes | None, stream_id: str, version: int, envelope: Envelope) -> bytes:
-    """The hash an append records (scheme HASH_SCHEME)."""
-    return stored_hash(HASH_SCHEME, prev_hash, stream_id, version, envelope, envelope.payload)
+def chain_hash(
+    prev_hash: bytes | None,
+    stream_id: str,
+    version: int,
+    envelope: Envelope,
+    payload_text: str | None = None,
+) -> bytes:
+    """The hash an append records (scheme HASH_SCHEME); `payload_text`, the payload's
+    `canonical_payload`, when the caller has made it already (to store it)."""
+    if payload_text is None:
+        payload_text = canonical_payload(envelope.payload)
+    return _scheme_two(prev_hash, stream_id, version, envelope, payload_text)
 
 
 def stored_hash(
@@ -86,15 +105,27 @@ def stored_hash(
 ) -> bytes:
     """The hash of an event under `scheme`; `payload` as read back: for scheme 2,
     `json.loads(text, parse_float=Decimal)` of the stored jsonb (numbers kept exact)."""
+    if scheme == 2:
+        return _scheme_two(prev_hash, stream_id, version, envelope, canonical_json(payload))
+    if scheme != 1:
+        raise ValueError(f"unknown hash scheme {scheme}")
     meta = envelope.model_dump(mode="json", exclude={"payload"})
     body = {"stream_id": stream_id, "version": version, "meta": meta, "payload": payload}
-    if scheme == 1:
-        text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    elif scheme == 2:
-        text = canonical_json(body)
-    else:
-        raise ValueError(f"unknown hash scheme {scheme}")
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((prev_hash or b"") + text.encode()).digest()
+
+
+def _scheme_two(
+    prev_hash: bytes | None, stream_id: str, version: int, envelope: Envelope, payload_text: str
+) -> bytes:
+    """sha256(prev_hash || canonical_json({"meta", "payload", "stream_id", "version"})),
+    the members written in their sorted order around the payload's text made once."""
+    meta = canonical_json(envelope.model_dump(mode="json", exclude={"payload"}))
+    body = (
+        f'{{"meta":{meta},"payload":{payload_text},"stream_id":{canonical_json(stream_id)},'
+        f'"version":{int.__repr__(version)}}}'
+    )
+    return hashlib.sha256((prev_hash or b"") + body.encode()).digest()
 
 
 def read_back(stored_payload: str) -> Any:

@@ -108,12 +108,13 @@ async def append_streams(conn: Connection, appends: Sequence[StreamAppend]) -> N
             raise ConcurrencyConflict(append.stream_id, append.expected_version, version)
         for envelope in append.events:
             version += 1
-            digest = chain_hash(prev, append.stream_id, version, envelope)
+            payload = canonical_payload(envelope.payload)
+            digest = chain_hash(prev, append.stream_id, version, envelope, payload)
             row = (
                 append.stream_id, version, envelope.event_id, envelope.event_type,
                 envelope.schema_version, envelope.occurred_at, envelope.application_id,
                 envelope.correlation_id, envelope.causation_id, envelope.traceparent,
-                envelope.producer, canonical_payload(envelope.payload), prev, digest,
+                envelope.producer, payload, prev, digest,
             )  # fmt: skip
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
