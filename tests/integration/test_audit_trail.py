@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import unicodedata
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -23,7 +24,7 @@ from contracts.checkpoint import SignedCheckpoint
 from contracts.envelope import Envelope
 from contracts.topics import CHECKPOINTS
 from eventlog.audit import Audit, audit
-from eventlog.checkpoint_file import CheckpointFile
+from eventlog.checkpoint_file import CheckpointFile, CheckpointLine
 from eventlog.checkpointer import Checkpointer
 from eventlog.hashing import read_back, stored_hash
 from eventlog.signing import key_id, load_public_keys, signature_problem
@@ -462,3 +463,36 @@ async def checkpoints_on_kafka(kafka: str, log: str, expected: int) -> list[Sign
     finally:
         await consumer.stop()
     return found
+
+
+class _SlowDisk(CheckpointFile):
+    """A checkpoint file whose write hangs until the test lets it go."""
+
+    def __init__(self, directory: Path, log: str) -> None:
+        super().__init__(directory, log)
+        self.writing, self.go_on = threading.Event(), threading.Event()
+
+    def append(self, line: CheckpointLine) -> None:
+        self.writing.set()
+        self.go_on.wait(30)
+        super().append(line)
+
+
+async def test_appends_go_on_while_a_checkpoint_is_being_signed(
+    pool: asyncpg.Pool, schema_name: str, key: Ed25519PrivateKey, tmp_path: Path, trusted: Any
+) -> None:
+    store = EventStore(pool)
+    await store.append("s-1", 0, [event(), event()])
+    disk = _SlowDisk(tmp_path, schema_name)
+    signing = asyncio.create_task(Checkpointer(pool, schema_name, key, disk).checkpoint())
+    try:
+        assert await asyncio.to_thread(disk.writing.wait, 30)  # the round holds its lock now
+
+        await asyncio.wait_for(store.append("s-1", 2, [event()]), 5)
+        await asyncio.wait_for(store.append("s-2", 0, [event()]), 5)
+    finally:
+        disk.go_on.set()
+    (signed,) = await signing
+    assert signed.tree_size == 2
+    found = await audit(pool, schema_name, disk, trusted)
+    assert found.intact and found.uncovered == 2
