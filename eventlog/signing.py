@@ -12,9 +12,10 @@ import binascii
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from contracts.checkpoint import SignedCheckpoint, statement_bytes
 
+K = TypeVar("K", Ed25519PrivateKey, Ed25519PublicKey)
 _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
 
 
@@ -31,38 +33,50 @@ class UnreadableKey(ValueError):
 
 def load_private_key(text: str, where: str) -> Ed25519PrivateKey:
     """An Ed25519 private key from PKCS#8 PEM or base64 of its 32 raw bytes."""
-    text = text.strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            key = serialization.load_pem_private_key(text.encode(), password=None)
-        else:
-            key = Ed25519PrivateKey.from_private_bytes(_raw(text))
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise UnreadableKey(f"{where}: not an Ed25519 private key ({exc})") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise UnreadableKey(f"{where}: a {type(key).__name__}, not an Ed25519 private key")
-    return key
+    return _load(
+        text.strip(),
+        where,
+        lambda pem: serialization.load_pem_private_key(pem, password=None),
+        Ed25519PrivateKey.from_private_bytes,
+        Ed25519PrivateKey,  # type: ignore[type-abstract]
+    )
 
 
 def load_public_keys(text: str, where: str) -> dict[str, Ed25519PublicKey]:
     """Trusted public keys by key id: PEM blocks, or base64 raw keys separated by commas or
     whitespace (several: the keys of earlier signers stay trusted for their checkpoints)."""
     blocks = _PEM.findall(text) or [t for t in re.split(r"[,\s]+", text) if t]
-    keys: dict[str, Ed25519PublicKey] = {}
-    for block in blocks:
-        try:
-            if block.startswith("-----BEGIN"):
-                key = serialization.load_pem_public_key(block.encode())
-            else:
-                key = Ed25519PublicKey.from_public_bytes(_raw(block))
-        except (ValueError, TypeError, binascii.Error) as exc:
-            raise UnreadableKey(f"{where}: not an Ed25519 public key ({exc})") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise UnreadableKey(f"{where}: a {type(key).__name__}, not an Ed25519 public key")
-        keys[key_id(key)] = key
+    keys = [
+        _load(
+            block,
+            where,
+            serialization.load_pem_public_key,
+            Ed25519PublicKey.from_public_bytes,
+            Ed25519PublicKey,  # type: ignore[type-abstract]
+        )
+        for block in blocks
+    ]
     if not keys:
         raise UnreadableKey(f"{where}: no public key in it")
-    return keys
+    return {key_id(key): key for key in keys}
+
+
+def _load(
+    text: str,
+    where: str,
+    from_pem: Callable[[bytes], object],
+    from_raw: Callable[[bytes], object],
+    kind: type[K],
+) -> K:
+    """One key of `kind` from PEM or from base64 of its 32 raw bytes."""
+    what = "Ed25519 " + ("private" if kind is Ed25519PrivateKey else "public") + " key"
+    try:
+        key = from_pem(text.encode()) if text.startswith("-----BEGIN") else from_raw(_raw(text))
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise UnreadableKey(f"{where}: not an {what} ({exc})") from None
+    if not isinstance(key, kind):
+        raise UnreadableKey(f"{where}: a {type(key).__name__}, not an {what}")
+    return key
 
 
 def _raw(text: str) -> bytes:

@@ -96,6 +96,18 @@ async def rechain(conn: Connection, stream_id: str, from_version: int) -> None:
         prev = digest
 
 
+async def alter_and_rechain(conn: Connection, stream_id: str, version: int) -> int:
+    """Change an event's content and hide it in the chain; returns the event's position."""
+    await conn.execute(
+        "UPDATE events SET payload = jsonb_set(payload, '{outputs,n}', '99')"
+        " WHERE stream_id = $1 AND version = $2",
+        stream_id,
+        version,
+    )
+    await rechain(conn, stream_id, version)
+    return await position_of(conn, stream_id, version)
+
+
 async def position_of(conn: Connection, stream_id: str, version: int) -> int:
     found: int = await conn.fetchval(
         "SELECT position FROM events WHERE stream_id = $1 AND version = $2", stream_id, version
@@ -125,12 +137,7 @@ async def test_an_event_altered_with_its_chain_recomputed_is_named(
     log: asyncpg.Pool, schema_name: str, file: CheckpointFile, trusted: Any
 ) -> None:
     async with log.acquire() as superuser, triggers_off(superuser):
-        await superuser.execute(
-            "UPDATE events SET payload = jsonb_set(payload, '{outputs,n}', '99')"
-            " WHERE stream_id = 's-1' AND version = 2"
-        )
-        await rechain(superuser, "s-1", 2)
-        altered = await position_of(superuser, "s-1", 2)
+        altered = await alter_and_rechain(superuser, "s-1", 2)
 
     found = await audited(log, schema_name, file, trusted)
 
@@ -268,12 +275,7 @@ async def test_a_rewrite_under_replica_role_on_a_log_before_the_hardening_is_nam
             await superuser.execute(f"ALTER TABLE events ENABLE TRIGGER {trigger}")
         async with superuser.transaction():
             await superuser.execute("SET LOCAL session_replication_role = replica")
-            await superuser.execute(
-                "UPDATE events SET payload = jsonb_set(payload, '{outputs,n}', '7')"
-                " WHERE stream_id = 's-4' AND version = 2"
-            )
-            await rechain(superuser, "s-4", 2)
-        rewritten = await position_of(superuser, "s-4", 2)
+            rewritten = await alter_and_rechain(superuser, "s-4", 2)
 
     found = await audited(log, schema_name, file, trusted)
 
