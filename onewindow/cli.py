@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from onewindow.commands import api_key, audit, bench, contracts, logs, stack, stats
+from onewindow.commands import api_key, audit, bench, checkpoints, contracts, logs, stack, stats
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -21,8 +21,8 @@ app.command()(stack.up)
 app.command()(stack.demo)
 app.command()(stack.down)
 app.command()(audit.verify)
-app.command()(audit.checkpoint)
-app.command("checkpoint-key")(audit.checkpoint_key)
+app.command()(checkpoints.checkpoint)
+app.command("checkpoint-key")(checkpoints.checkpoint_key)
 app.command()(logs.migrate)
 app.command()(logs.republish)
 app.command("rebuild-read-model")(logs.rebuild_read_model)
