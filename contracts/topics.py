@@ -11,6 +11,8 @@ PROGRESS = "onewindow.progress"
 NOTIFICATIONS = "onewindow.notifications"
 SUPERVISION = "onewindow.supervision"
 DEAD_LETTER = "onewindow.dead-letter"
+# Every service's signed checkpoints of its event log (contracts/checkpoint.py); key: the log.
+CHECKPOINTS = "onewindow.checkpoints"
 TASKS_PREFIX = "onewindow.tasks."
 
 

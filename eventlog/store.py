@@ -22,7 +22,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from contracts.envelope import Envelope
-from eventlog.hashing import canonical_payload, chain_hash
+from eventlog.hashing import HASH_SCHEME, canonical_payload, chain_hash
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -56,8 +56,8 @@ _COLUMNS = (
     " correlation_id, causation_id, traceparent, producer, payload, prev_hash, hash"
 )
 _INSERT = f"""
-    INSERT INTO events ({_COLUMNS})
-    SELECT s, v, e, t, sv, o, a, c, ca, tp, p, pl::jsonb, ph, h FROM unnest(
+    INSERT INTO events ({_COLUMNS}, hash_scheme)
+    SELECT s, v, e, t, sv, o, a, c, ca, tp, p, pl::jsonb, ph, h, {HASH_SCHEME} FROM unnest(
         $1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[],
         $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::text[],
         $13::bytea[], $14::bytea[]
@@ -68,6 +68,8 @@ _HEADS = """
     WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version DESC
 """
 SELECT_EVENTS = f"SELECT position, {_COLUMNS}, recorded_at FROM events"
+# What verify reads: also the scheme each event was hashed with (`payload` is jsonb's text).
+SELECT_AUDITED = f"SELECT position, {_COLUMNS}, recorded_at, hash_scheme FROM events"
 
 
 def to_recorded(row: asyncpg.Record) -> RecordedEvent:
@@ -106,12 +108,13 @@ async def append_streams(conn: Connection, appends: Sequence[StreamAppend]) -> N
             raise ConcurrencyConflict(append.stream_id, append.expected_version, version)
         for envelope in append.events:
             version += 1
-            digest = chain_hash(prev, append.stream_id, version, envelope)
+            payload = canonical_payload(envelope.payload)
+            digest = chain_hash(prev, append.stream_id, version, envelope, payload)
             row = (
                 append.stream_id, version, envelope.event_id, envelope.event_type,
                 envelope.schema_version, envelope.occurred_at, envelope.application_id,
                 envelope.correlation_id, envelope.causation_id, envelope.traceparent,
-                envelope.producer, canonical_payload(envelope.payload), prev, digest,
+                envelope.producer, payload, prev, digest,
             )  # fmt: skip
             for column, value in zip(columns, row, strict=True):
                 column.append(value)

@@ -1,19 +1,25 @@
-"""`onewindow bench eventlog`: appends/s (single and batched) and relayed events/s,
-measured on a fresh schema of the embedded stack (or the external servers configured)."""
+"""`onewindow bench eventlog`: appends/s (single and batched), relayed events/s and events/s
+signed into checkpoints, measured on a fresh schema of the embedded stack (or the external
+servers configured)."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from uuid6 import uuid7
 
 from contracts.envelope import Envelope
 from contracts.events import SubtaskCompleted
+from eventlog.checkpoint_file import CheckpointFile
+from eventlog.checkpointer import Checkpointer
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.migrate import migrate_async
 from eventlog.relay import Relay
@@ -25,6 +31,7 @@ class EventlogFigures:
     single_appends_per_s: float
     batched_appends_per_s: float
     relayed_per_s: float
+    checkpointed_per_s: float
     single_events: int
     batched_events: int
     batch_size: int
@@ -89,15 +96,27 @@ async def bench_eventlog(
             relay_rate = backlog / (time.perf_counter() - started)
         finally:
             await producer.stop()
+        checkpoint_rate = await _checkpoint(pool, schema, backlog)
     finally:
         await pool.close()
         conn = await asyncpg.connect(database_url)
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()
     return EventlogFigures(
-        round(single_rate), round(batched_rate), round(relay_rate),
+        round(single_rate), round(batched_rate), round(relay_rate), round(checkpoint_rate),
         single, len(batches) * batch_size, batch_size, writers,
     )  # fmt: skip
+
+
+async def _checkpoint(pool: asyncpg.Pool, schema: str, events: int) -> float:
+    """The first checkpoints of the whole log: Merkle tree, signatures, file with fsync."""
+    with tempfile.TemporaryDirectory(prefix="onewindow-bench-checkpoints-") as directory:
+        signer = Checkpointer(
+            pool, schema, Ed25519PrivateKey.generate(), CheckpointFile(Path(directory), schema)
+        )
+        started = time.perf_counter()
+        await signer.checkpoint()
+        return events / (time.perf_counter() - started)
 
 
 def as_table(figures: EventlogFigures) -> str:
@@ -108,6 +127,7 @@ def as_table(figures: EventlogFigures) -> str:
             figures.batched_appends_per_s,
         ),
         ("relayed to Kafka (acks=all)", figures.relayed_per_s),
+        ("signed into checkpoints", figures.checkpointed_per_s),
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {rate:>9,.0f} events/s" for name, rate in rows)

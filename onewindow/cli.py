@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from onewindow.commands import api_key, bench, chaos, contracts, dead_letters, logs, stack, stats
+from onewindow.commands import (
+    api_key,
+    audit,
+    bench,
+    chaos,
+    checkpoints,
+    contracts,
+    dead_letters,
+    logs,
+    stack,
+    stats,
+)
 
 app = typer.Typer(
     help="OneWindow: one application, every department, one result.", no_args_is_help=True
@@ -21,7 +32,9 @@ app.add_typer(dead_letters.app, name="dead-letters")
 app.command()(stack.up)
 app.command()(stack.demo)
 app.command()(stack.down)
-app.command()(logs.verify)
+app.command()(audit.verify)
+app.command()(checkpoints.checkpoint)
+app.command("checkpoint-key")(checkpoints.checkpoint_key)
 app.command()(logs.migrate)
 app.command()(logs.republish)
 app.command("rebuild-read-model")(logs.rebuild_read_model)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from eventlog.signing import generate_key_pair
 from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, kill_pidfile, stop_pidfile
 
 SERVICES: dict[str, int] = {"intake": 8001, "router": 8002, "dept_adapter": 8003, "notifier": 8004}
@@ -85,6 +86,25 @@ class Stack:
                 "ONEWINDOW_LEGACY_SIM_SMTP_PORT": str(self.ports["smtp"]),
                 "ONEWINDOW_LEGACY_SIM_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             }
+        return wired | self.checkpoint_wiring()
+
+    @property
+    def dev_checkpoint_key(self) -> Path:
+        return self.root / "keys" / "checkpoint.pem"
+
+    def checkpoint_wiring(self) -> dict[str, str]:
+        """Where the services sign their checkpoints unless configured: a development key
+        made once under the data folder (production configures its own: docs/operations.md)."""
+        wired = {}
+        if not (
+            os.environ.get("ONEWINDOW_CHECKPOINT_KEY_FILE")
+            or os.environ.get("ONEWINDOW_CHECKPOINT_KEY")
+        ):
+            if not self.dev_checkpoint_key.exists():
+                generate_key_pair(self.dev_checkpoint_key)
+            wired["ONEWINDOW_CHECKPOINT_KEY_FILE"] = str(self.dev_checkpoint_key)
+        if not os.environ.get("ONEWINDOW_CHECKPOINT_DIR"):
+            wired["ONEWINDOW_CHECKPOINT_DIR"] = str(self.root / "checkpoints")
         return wired
 
     def webhook_allow(self) -> str:

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from contracts.envelope import use_clock
+from contracts.topics import CHECKPOINTS
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.relay import Relay
 from eventlog.retry import Backoff
@@ -33,6 +34,7 @@ from runtime.broker import (
     keep_topics,
     producer_for,
 )
+from runtime.checkpointing import checkpointing
 from runtime.clock import clock_from
 from runtime.consumer import Consumer, ConsumerLoop
 from runtime.database import migrate, open_pool
@@ -89,12 +91,14 @@ class Service:
         first (no new batches), then the background work, then the relay (it publishes
         what they recorded), then the producer and the pool."""
         s, opened = self.settings, self._exit
+        signer = checkpointing(s)  # no signing key while checkpoints are on: no start
         use_clock(clock_from(s.clock_file).now)
         await migrate(s, self.schema, self.migrations)
         self.pool = await open_pool(s, self.schema, self.name)
         opened.push_async_callback(self.pool.close)
         self.store = EventStore(self.pool)
         topics = {t for c in self.consumers for t in c.topics} | set(self.publishes_to)
+        topics |= {CHECKPOINTS} if signer else set()
         await ensure_topics(s, topics)
         self.producer = producer_for(s, self.name)
         await self.producer.start()
@@ -112,7 +116,8 @@ class Service:
             report_data_loss=BROKER_DATA_LOSS.labels(service=self.name).inc,
         )
         self._supervise([Part("relay", self.relay.run)])
-        self._supervise([Part(name, partial(work, self)) for name, work in self.background.items()])
+        background = {**self.background, **signer}
+        self._supervise([Part(name, partial(work, self)) for name, work in background.items()])
         self.loops = consumer_loops(s, self.name, self.consumers, self.pool, self.producer)
         self._supervise([Part(f"consumer:{loop.consumer.name}", loop.run) for loop in self.loops])
         self.ready = True

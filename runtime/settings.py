@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer, PlainValidator
+from pydantic import Field, PlainSerializer, PlainValidator, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts.webhook_targets import AllowList
@@ -72,6 +72,22 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(10, ge=2)
     clock_file: Path | None = Field(
         None, description="Tests only: a file holding the fake current time (runtime/clock.py)."
+    )
+    # Signed checkpoints of the event log (runtime/checkpointing.py, docs/operations.md).
+    checkpoint_enabled: bool = Field(
+        True, description="Sign checkpoints of the event log; the service needs a key to start."
+    )
+    checkpoint_key_file: Path | None = Field(
+        None, description="The Ed25519 signing key, PKCS#8 PEM; out of the DBAs' reach."
+    )
+    checkpoint_key: SecretStr | None = Field(
+        None, description="The signing key itself (PEM, or base64 of its 32 raw bytes)."
+    )
+    checkpoint_dir: Path | None = Field(
+        None, description="Where `<schema>.checkpoints.jsonl` is appended to; required."
+    )
+    checkpoint_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the log's new events are signed."
     )
 
 

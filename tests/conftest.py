@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from eventlog.migrate import migrate_async
+from eventlog.signing import generate_key_pair
 from onewindow.embedded.broker import EmbeddedBroker
 from onewindow.embedded.ports import free_port
 from onewindow.embedded.postgres import EmbeddedPostgres
@@ -31,6 +32,27 @@ from onewindow.stack import create_database
 class Stack:
     database_url: str  # superuser, database onewindow_test
     kafka: str
+
+
+@dataclass(frozen=True)
+class CheckpointKeys:
+    private_file: Path
+    public_file: Path
+    directory: Path  # where the services started by the tests append their checkpoints
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkpoint_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckpointKeys]:
+    """Every service a test starts (in-process or as its own process) signs checkpoints
+    with this key into this directory, as production ones must: the settings come from the
+    environment."""
+    base = tmp_path_factory.mktemp("checkpoints")
+    keys = CheckpointKeys(base / "key.pem", generate_key_pair(base / "key.pem"), base / "logs")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ONEWINDOW_CHECKPOINT_KEY_FILE", str(keys.private_file))
+        env.delenv("ONEWINDOW_CHECKPOINT_KEY", raising=False)
+        env.setenv("ONEWINDOW_CHECKPOINT_DIR", str(keys.directory))
+        yield keys
 
 
 @pytest.fixture(scope="session")

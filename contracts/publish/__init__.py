@@ -20,6 +20,7 @@ import yaml
 
 from contracts.kafka import to_kafka
 from contracts.publish.asyncapi import UNKNOWN_PRODUCER, ServiceShape, asyncapi_document
+from contracts.publish.checkpoints import CHECKPOINT_FILE, checkpoint_schema
 from contracts.publish.dead_letters import (
     HEADERS_SCHEMA,
     dead_letter_example,
@@ -27,7 +28,9 @@ from contracts.publish.dead_letters import (
 )
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import (
+    BASE_ID,
     COMMANDS_DIR,
+    DIALECT,
     ENVELOPE_FILE,
     HEADERS_FILE,
     command_file,
@@ -64,6 +67,7 @@ def render(services: Sequence[ServiceShape]) -> dict[str, str]:
         f"{SCHEMAS_DIR}/{HEADERS_SCHEMA}": _json(
             dead_letter_headers_schema(dead_letter_example()[2])
         ),
+        f"{SCHEMAS_DIR}/{CHECKPOINT_FILE}": _json(checkpoint_schema(DIALECT, BASE_ID)),
     }
     for event in events:
         example = EXAMPLES.get((event.event_type, event.schema_version))

@@ -14,6 +14,13 @@ from typing import Any, Protocol
 
 from contracts.departments import DEPARTMENTS
 from contracts.kafka import to_kafka
+from contracts.publish.checkpoints import CHANNEL as CHECKPOINT_CHANNEL
+from contracts.publish.checkpoints import MESSAGE as CHECKPOINT_MESSAGE
+from contracts.publish.checkpoints import (
+    checkpoint_channel,
+    checkpoint_message,
+    checkpoint_operation,
+)
 from contracts.publish.dead_letters import (
     CHANNEL,
     MESSAGE,
@@ -46,6 +53,8 @@ class Subscription(Protocol):
 class ServiceSettings(Protocol):
     @property
     def kafka_bootstrap_servers(self) -> str: ...
+    @property
+    def checkpoint_enabled(self) -> bool: ...
 
 
 class ServiceShape(Protocol):
@@ -86,6 +95,10 @@ def asyncapi_document(
         channels[CHANNEL] = dead_letter_channel()
         operations[f"send-{CHANNEL}"] = dead_letter_operation()
         messages[MESSAGE] = dead_letter_message()
+    if service.settings.checkpoint_enabled:  # every service signs its log (contracts/checkpoint.py)
+        channels[CHECKPOINT_CHANNEL] = checkpoint_channel()
+        operations[f"send-{CHECKPOINT_CHANNEL}"] = checkpoint_operation()
+        messages[CHECKPOINT_MESSAGE] = checkpoint_message(SCHEMAS, KAFKA_BINDING)
     return {
         "asyncapi": ASYNCAPI,
         "info": {

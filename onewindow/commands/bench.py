@@ -26,7 +26,8 @@ def bench_eventlog(
     single: int = 4000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Appended events/s (single and batched) and relayed events/s on the embedded stack."""
+    """Appended events/s (single and batched), relayed and checkpointed events/s on the
+    embedded stack."""
     from onewindow.bench import as_dict, as_table
     from onewindow.bench import bench_eventlog as run_bench
 

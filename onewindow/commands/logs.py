@@ -1,5 +1,5 @@
-"""`onewindow migrate`, `verify`, `republish` and `rebuild-read-model`: the services' event logs
-and the tables around them."""
+"""`onewindow migrate`, `republish` and `rebuild-read-model`: the services' event logs and the
+tables around them (their audit: onewindow/commands/audit.py)."""
 
 from __future__ import annotations
 
@@ -13,28 +13,6 @@ import typer
 from onewindow.commands.options import DEFAULT_DATABASE_URL, SCHEMAS, DatabaseUrl
 
 SERVICES = Path(__file__).parent.parent.parent / "services"
-
-
-def verify(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
-    """Check every service's hash chains; exit 1 if an event was altered or removed."""
-    from eventlog.verify import verify as verify_schema
-
-    async def run() -> int:
-        broken = 0
-        for schema in SCHEMAS:
-            pool = await asyncpg.create_pool(database_url, server_settings={"search_path": schema})
-            try:
-                found = await verify_schema(pool)
-            finally:
-                await pool.close()
-            for tampering in found:
-                typer.echo(f"{schema}: {tampering}")
-            broken += len(found)
-            typer.echo(f"{schema}: {'intact' if not found else f'{len(found)} problem(s)'}")
-        return broken
-
-    if asyncio.run(run()):
-        raise typer.Exit(1)
 
 
 def migrate(

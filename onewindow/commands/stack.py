@@ -107,4 +107,12 @@ def _where(stack: Stack) -> str:
     lines.append(f"  webhooks     127.0.0.1:{receiver}  (the demo applicant's; the one admitted)")
     lines.append(f"  API docs     {stack.url('intake')}/docs")
     lines.append(f"  ops console  {stack.url('intake')}/ops  (user ops, password {ops_password()})")
+    checkpoints = stack.checkpoint_wiring()
+    if "ONEWINDOW_CHECKPOINT_DIR" in checkpoints:
+        lines.append(f"  checkpoints  {checkpoints['ONEWINDOW_CHECKPOINT_DIR']}")
+    if "ONEWINDOW_CHECKPOINT_KEY_FILE" in checkpoints:
+        public = checkpoints["ONEWINDOW_CHECKPOINT_KEY_FILE"] + ".pub"
+        lines.append(
+            f"  audit        ONEWINDOW_CHECKPOINT_PUBLIC_KEY_FILE={public} onewindow verify"
+        )
     return "\n".join(lines)

@@ -58,3 +58,31 @@ async def test_a_start_failing_half_way_is_stopped_closing_what_it_opened(stack:
 
     assert service.pool.is_closing()
     assert not service.ready
+
+
+def test_a_service_without_its_checkpoint_key_does_not_start() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_CHECKPOINT_KEY")}
+    env["ONEWINDOW_HTTP_PORT"] = str(free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "services.router"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    last = json.loads(done.stdout.splitlines()[-1])
+    assert done.returncode == 1
+    assert last["event"] == "cannot start"
+    assert "no signing key is configured: set ONEWINDOW_CHECKPOINT_KEY_FILE" in last["error"]
+
+
+async def test_a_service_with_checkpoints_off_needs_no_key(stack: Stack) -> None:
+    settings = ServiceSettings(
+        database_url=stack.database_url,
+        kafka_bootstrap_servers=stack.kafka,
+        checkpoint_enabled=False,
+        checkpoint_key_file=None,
+    )
+    service = Service("t_nokey_" + uuid4().hex[:8], settings)
+    await service.start()
+    try:
+        assert service.ready and len(service._workers) == 0
+    finally:
+        await service.stop()

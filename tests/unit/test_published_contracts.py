@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from typer.testing import CliRunner
 
 from contracts import registry
+from contracts.checkpoint import SignedCheckpoint
 from contracts.commands import COMMANDS, Command
 from contracts.kafka import (
     DEAD_LETTER_HEADERS,
@@ -25,9 +26,11 @@ from contracts.kafka import (
     to_kafka,
 )
 from contracts.publish import CONTRACTS, differences, render
+from contracts.publish.checkpoints import EXAMPLE_PUBLIC_KEY
 from contracts.publish.examples import COMMAND_EXAMPLES, EXAMPLES, example_envelope
 from contracts.publish.schemas import PublishedEvent, published_events, topic_of
-from contracts.topics import DEAD_LETTER, tasks_topic, topic_for
+from contracts.topics import CHECKPOINTS, DEAD_LETTER, tasks_topic, topic_for
+from eventlog.signing import load_public_keys, signature_problem
 from onewindow.cli import app
 from onewindow.commands.contracts import published_services
 
@@ -93,7 +96,7 @@ def test_a_schema_per_published_event_and_none_for_private_ones(
     published = {e.file for e in published_events()}
     commands = {f"commands/{c.__name__}.json" for c in COMMANDS}
     headers = {"envelope.json", "kafka-headers.json", "dead-letter-headers.json"}
-    assert set(schemas) == published | commands | headers
+    assert set(schemas) == published | commands | headers | {"checkpoint.json"}
     private = {t for t, v in registry.registered() if topic_of(t, v) is None}
     assert "ResultIgnored" in private  # services' own events are registered too by now
     assert not {name.split(".")[0] for name in schemas} & private
@@ -248,7 +251,7 @@ def test_operations_follow_the_service_definitions(
         sent = {_address(document, op) for op in operations if op["action"] == "send"}
         received = {_address(document, op) for op in operations if op["action"] == "receive"}
         dead_letters = [DEAD_LETTER] if service.consumers else []
-        assert sent == _templated([*service.publishes_to, *dead_letters], document)
+        assert sent == _templated([*service.publishes_to, *dead_letters, CHECKPOINTS], document)
         assert received == _templated([t for c in service.consumers for t in c.topics], document)
         for op in operations:
             for message in op["messages"]:
@@ -287,8 +290,13 @@ def test_message_examples_fit_their_schemas(
 ) -> None:
     for document in documents.values():
         for message in document["components"]["messages"].values():
-            headers = schemas[message["headers"]["$ref"].removeprefix("../schemas/")]
             for example in message["examples"]:
+                if message["name"] == "SignedCheckpoint":  # no headers: the value says it all
+                    assert "headers" not in message
+                    payload = schemas[message["payload"]["$ref"].removeprefix("../schemas/")]
+                    _validator(payload, schemas).validate(example["payload"])
+                    continue
+                headers = schemas[message["headers"]["$ref"].removeprefix("../schemas/")]
                 _validator(headers, schemas).validate(example["headers"])
                 if message["name"] == "DeadLetter":  # the record as it was: here an event
                     event_type = example["headers"]["event_type"]
@@ -312,3 +320,17 @@ def test_dead_letters_carry_the_headers_the_contract_names(
     assert added == list(DEAD_LETTER_HEADERS)
     assert as_text["dead_letter_source"] == "onewindow.task-results/2/1187"
     assert as_text["dead_letter_attempts"] == "3"
+
+
+def test_the_checkpoint_example_fits_its_schema_and_verifies_with_the_published_key(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    schema = schemas["checkpoint.json"]
+    Draft202012Validator.check_schema(schema)
+    (example,) = schema["examples"]
+    _validator(schema, schemas).validate(example)
+    assert EXAMPLE_PUBLIC_KEY in schema["description"]
+    trusted = load_public_keys(EXAMPLE_PUBLIC_KEY, "the example key")
+    assert signature_problem(SignedCheckpoint.model_validate(example), trusted) is None
+    with pytest.raises(ValidationError, match="does not match"):
+        _validator(schema, schemas).validate({**example, "root": "not hex"})
