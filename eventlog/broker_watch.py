@@ -54,26 +54,14 @@ class BrokerWatch:
         asked = {TopicPartition(*tp): m for tp, m in markers.items() if tp[0] in existing}
         if not asked:
             return gone
-        reader = self._reader
-        reader.assign(list(asked))
-        for tp, marker in asked.items():
-            reader.seek(tp, marker.offset)
-        found: dict[TopicPartition, ConsumerRecord | None] = {}  # None: the log ends before
-        deadline = time.monotonic() + self.timeout
-        while len(found) < len(asked) and time.monotonic() < deadline:
-            waiting = [tp for tp in asked if tp not in found]
-            batch = await reader.getmany(*waiting, timeout_ms=500, max_records=len(waiting))
-            for tp, records in batch.items():
-                found.setdefault(tp, records[0])
-            for tp in waiting:
-                end = reader.highwater(tp)
-                if tp not in found and end is not None and end <= asked[tp].offset:
-                    found[tp] = None
+        found = await records_at(
+            self._reader, {tp: m.offset for tp, m in asked.items()}, self.timeout
+        )
         # a partition that gave no answer in time is no evidence of a loss
         gone += [
             (tp.topic, tp.partition)
             for tp, record in found.items()
-            if record is None or not _is(record, asked[tp])
+            if record is None or not is_event_at(record, asked[tp].offset, asked[tp].event_id)
         ]
         return gone
 
@@ -100,6 +88,32 @@ class BrokerWatch:
         return topics
 
 
-def _is(record: ConsumerRecord, marker: Marker) -> bool:
-    event_id = next((v.decode() for k, v in record.headers or () if k == "event_id"), "")
-    return record.offset == marker.offset and event_id == str(marker.event_id)
+async def records_at(
+    reader: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int], timeout: float
+) -> dict[TopicPartition, ConsumerRecord | None]:
+    """With a consumer of no group: the record at each offset, or the first one after it,
+    or None when the partition's log ends before it. A partition that gave no answer within
+    `timeout` is absent."""
+    reader.assign(list(offsets))
+    for tp, offset in offsets.items():
+        reader.seek(tp, offset)
+    found: dict[TopicPartition, ConsumerRecord | None] = {}
+    deadline = time.monotonic() + timeout
+    while len(found) < len(offsets) and time.monotonic() < deadline:
+        waiting = [tp for tp in offsets if tp not in found]
+        batch = await reader.getmany(*waiting, timeout_ms=500, max_records=len(waiting))
+        for tp, records in batch.items():
+            found.setdefault(tp, records[0])
+        for tp in waiting:
+            end = reader.highwater(tp)
+            if tp not in found and end is not None and end <= offsets[tp]:
+                found[tp] = None
+    return found
+
+
+def event_id_of(record: ConsumerRecord) -> str:
+    return next((v.decode() for k, v in record.headers or () if k == "event_id"), "")
+
+
+def is_event_at(record: ConsumerRecord, offset: int, event_id: object) -> bool:
+    return record.offset == offset and event_id_of(record) == str(event_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -70,6 +71,18 @@ class Inbox:
                 if conflicts >= self.conflict_retries:
                     raise
                 log.info("retrying batch after a concurrency conflict", reason=str(conflict))
+
+    async def seen(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of the events this consumer handled or dead-lettered."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
+                " UNION SELECT event_id FROM dead_letters"
+                " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                self.consumer,
+                list(event_ids),
+            )
+        return {r["event_id"] for r in rows}
 
     async def _process_once(self, envelopes: Sequence[Envelope], handler: Handler) -> int:
         if not envelopes:

@@ -10,8 +10,11 @@ two redelivers events the inbox then drops. What goes wrong is told apart:
 - any other failure of the handler is retried one event at a time, so the event that
   fails is found; after `max_attempts` it is a dead letter, and its partition moves on.
 
-A consumer whose committed offset lies beyond its partition's log end (the broker lost
-its data and came back empty) reads that partition again from its start.
+A consumer whose position does not follow what it handled — the record just before it is
+gone, or is one this consumer never handled (the broker lost its data, and an offset from
+before the loss was carried over) — reads that partition again from its start; its inbox
+drops what it handled before. That is checked for every partition it is given, and every
+few seconds for all of them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -27,11 +30,13 @@ from uuid import UUID
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 from contracts.envelope import Envelope
 from contracts.kafka import MalformedMessage, dead_letter_headers, from_kafka
 from contracts.topics import DEAD_LETTER
+from eventlog.broker_watch import event_id_of, records_at
 from eventlog.dead_letters import DeadLetter, keep
 from eventlog.inbox import Handler, Inbox, StreamsOf
 from eventlog.retry import Backoff
@@ -47,7 +52,7 @@ Decoded = dict[TopicPartition, list[tuple[ConsumerRecord, Envelope]]]
 
 # Failures that say nothing about the event: the database or the broker is away or busy.
 TRANSIENT = (*DATABASE_AWAY, ConcurrencyConflict, KafkaError)
-LOG_END_CHECK_SECONDS = 2.0
+POSITION_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,8 @@ class Consumer:
     """One subscription of a service: consumer group `<service>.<name>`. `streams_of` names
     the streams the handler reads for an event (a batch reads them all at once); `derived`
     builds the writers of the service's own rows it hands to the unit of work. A consumer
-    that does not own its topics (a projection of what others decide) leaves records that
-    are not events to the owner's dead letters instead of keeping a copy of its own."""
+    that does not own its topics (a projection of what others decide) keeps the records that
+    are not events among its dead letters but leaves announcing them to the owner."""
 
     name: str
     topics: Sequence[str]
@@ -71,7 +76,8 @@ class Consumer:
 
 class DeadLetters:
     """Keeps a dead letter in the service's schema (durable before the offset moves),
-    then announces it on the dead-letter topic."""
+    then announces it on the dead-letter topic — unless `quiet`: a record that is not an
+    event is announced by its topic's owner only."""
 
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, consumer: str) -> None:
         self.pool, self.producer, self.consumer = pool, producer, consumer
@@ -83,6 +89,7 @@ class DeadLetters:
         *,
         attempts: int = 1,
         envelope: Envelope | None = None,
+        quiet: bool = False,
     ) -> None:
         headers = list(record.headers or ())
         letter = DeadLetter(
@@ -95,7 +102,7 @@ class DeadLetters:
             headers,
             reason,
             attempts,
-            envelope.event_id if envelope else None,
+            envelope.event_id if envelope else _event_id(record),
             envelope.event_type if envelope else None,
         )
         if not await keep(self.pool, letter):
@@ -109,6 +116,8 @@ class DeadLetters:
             reason=reason,
             attempts=attempts,
         )
+        if quiet:
+            return
         source = f"{record.topic}/{record.partition}/{record.offset}"
         announced = dead_letter_headers(headers, reason, source, self.consumer, attempts)
         try:
@@ -143,14 +152,16 @@ class ConsumerLoop:
         self._stop = asyncio.Event()
         self._attempts: dict[UUID, int] = {}
         self._transient_failures = 0
-        self._past_end: set[TopicPartition] = set()
-        self._log_ends_checked = 0.0
+        self._reader: AIOKafkaConsumer | None = None
+        self._unverified: set[TopicPartition] = set()  # assigned, position not checked yet
+        self._last: dict[TopicPartition, tuple[int, str]] = {}  # handled last: offset, event
+        self._positions_checked = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
+        servers = self.bootstrap_servers
         kafka = AIOKafkaConsumer(
-            *self.consumer.topics,
-            bootstrap_servers=self.bootstrap_servers,
+            bootstrap_servers=servers,
             group_id=self.group,
             client_id=self.group,
             enable_auto_commit=False,
@@ -158,17 +169,20 @@ class ConsumerLoop:
             max_poll_records=self.batch_size,
             metadata_max_age_ms=10_000,  # topics made again after a broker loss are seen soon
         )
+        kafka.subscribe(list(self.consumer.topics), listener=_Assigned(self._unverified))
+        reader = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
         await kafka.start()
-        self.kafka = kafka
+        await reader.start()
+        self.kafka, self._reader = kafka, reader
         try:
             while not stop.is_set():
                 fetched = await kafka.getmany(timeout_ms=500, max_records=self.batch_size)
+                fetched = await self._where_it_follows(kafka, fetched)
                 if fetched:
                     await self._consume(kafka, fetched)
-                else:
-                    await self._mind_log_ends(kafka)
         finally:
             self.kafka = None
+            await reader.stop()
             await kafka.stop()
 
     async def _consume(self, kafka: AIOKafkaConsumer, fetched: Fetched) -> None:
@@ -186,7 +200,7 @@ class ConsumerLoop:
         await self._dead_letter(decoded, rejected)
         CONSUMED.labels(self.group, "processed").inc(fresh)
         CONSUMED.labels(self.group, "duplicate").inc(len(envelopes) - fresh - len(rejected))
-        await self._commit(kafka, {tp: rs[-1].offset + 1 for tp, rs in fetched.items()})
+        await self._commit(kafka, {tp: rs[-1].offset + 1 for tp, rs in fetched.items()}, fetched)
 
     async def _decoded(self, fetched: Fetched) -> Decoded:
         decoded: Decoded = {}
@@ -196,10 +210,8 @@ class ConsumerLoop:
                 try:
                     envelope = from_kafka(record.key, record.value, record.headers or ())
                 except MalformedMessage as exc:
-                    if self.consumer.owns_topics:
-                        await self.dead_letters.send(record, str(exc))
-                    else:
-                        log.debug("not an event; its topic's owner dead-letters it")
+                    quiet = not self.consumer.owns_topics
+                    await self.dead_letters.send(record, str(exc), quiet=quiet)
                     continue
                 pairs.append((record, envelope))
         return decoded
@@ -218,7 +230,7 @@ class ConsumerLoop:
                     _, rejected = await self.inbox.process([envelope], self.handler)
                 except Exception as exc:
                     if isinstance(exc, TRANSIENT):
-                        await self._commit(kafka, done | {tp: record.offset})
+                        await self._commit(kafka, done | {tp: record.offset}, fetched)
                         await self._wait_out(exc, kafka, _first_offsets(fetched, done, tp, record))
                         return
                     attempts = self._attempts.get(envelope.event_id, 0) + 1
@@ -245,7 +257,7 @@ class ConsumerLoop:
                 self._attempts.pop(envelope.event_id, None)
                 await self._dead_letter(decoded, rejected)
                 CONSUMED.labels(self.group, "processed").inc()
-        await self._commit(kafka, done)
+        await self._commit(kafka, done, fetched)
         if retry_after:
             await self._pause(self.backoff.delay(retry_after))
 
@@ -269,7 +281,13 @@ class ConsumerLoop:
                 kafka.seek(tp, offset)
         await self._pause(delay)
 
-    async def _commit(self, kafka: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]) -> None:
+    async def _commit(
+        self, kafka: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int], fetched: Fetched
+    ) -> None:
+        for tp, offset in offsets.items():
+            handled = [r for r in fetched.get(tp, ()) if r.offset < offset]
+            if handled:
+                self._last[tp] = (handled[-1].offset, event_id_of(handled[-1]))
         if not offsets:
             return
         try:
@@ -279,27 +297,53 @@ class ConsumerLoop:
             # events again and the inbox drops them.
             log.warning("offsets not committed", error=repr(exc))
 
-    async def _mind_log_ends(self, kafka: AIOKafkaConsumer) -> None:
-        """Read a partition again from its start when our offset is past its log end two
-        looks in a row (one look could race a fetch that is moving both)."""
+    async def _where_it_follows(self, kafka: AIOKafkaConsumer, fetched: Fetched) -> Fetched:
+        """The fetch, less the partitions read again from their start because their
+        position does not follow what this consumer handled (checked for partitions just
+        assigned, and every few seconds for all)."""
         now = time.monotonic()
-        if now - self._log_ends_checked < LOG_END_CHECK_SECONDS:
-            return
-        self._log_ends_checked = now
-        past_end = set()
-        for tp in kafka.assignment():
-            log_end = kafka.highwater(tp)
-            position = await _position(kafka, tp)
-            if log_end is not None and position is not None and position > log_end:
-                past_end.add(tp)
-        for tp in past_end & self._past_end:
+        due = now - self._positions_checked >= POSITION_CHECK_SECONDS
+        assigned = kafka.assignment()
+        checked = (assigned if due else self._unverified) & assigned
+        if due:
+            self._positions_checked = now
+        self._unverified -= checked
+        if not checked:
+            return fetched
+        before = {
+            tp: fetched[tp][0].offset if tp in fetched else await _position(kafka, tp)
+            for tp in checked
+        }
+        behind = {tp: p - 1 for tp, p in before.items() if p}
+        found = await records_at(self._reader, behind, POSITION_CHECK_SECONDS)
+        lost = []
+        for tp, offset in behind.items():
+            if tp in found and not await self._handled_here(tp, offset, found[tp]):
+                lost.append(tp)
+        for tp in lost:
             log.warning(
-                "offset beyond the log end: the broker lost data; reading the partition again",
+                "position does not follow what was handled: the broker lost data;"
+                " reading the partition again from its start",
                 topic=tp.topic,
                 partition=tp.partition,
             )
+            self._last.pop(tp, None)
             await kafka.seek_to_beginning(tp)
-        self._past_end = past_end - self._past_end
+        return {tp: records for tp, records in fetched.items() if tp not in lost}
+
+    async def _handled_here(
+        self, tp: TopicPartition, offset: int, record: ConsumerRecord | None
+    ) -> bool:
+        """Whether the record at `offset`, just before the position, is one this consumer
+        handled: the one it handled last here, or one its inbox or dead letters know."""
+        if record is None or record.offset != offset:
+            return False
+        if self._last.get(tp) == (offset, event_id_of(record)):
+            return True
+        event_id = _event_id(record)
+        if event_id is None:
+            return True  # names no event: nothing to tell by, and nothing to lose
+        return event_id in await self.inbox.seen([event_id])
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -314,6 +358,19 @@ async def _position(kafka: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
     return position
 
 
+class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Notes the partitions a rebalance hands this consumer, to check their positions."""
+
+    def __init__(self, unverified: set[TopicPartition]) -> None:
+        self.unverified = unverified
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        self.unverified -= set(revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self.unverified |= set(assigned)
+
+
 def _first_offsets(
     fetched: Fetched, done: Mapping[TopicPartition, int], tp: TopicPartition, at: ConsumerRecord
 ) -> dict[TopicPartition, int]:
@@ -322,6 +379,14 @@ def _first_offsets(
     again = {tp: at.offset}
     again.update({p: rs[0].offset for p, rs in fetched.items() if p not in done})
     return again
+
+
+def _event_id(record: ConsumerRecord) -> UUID | None:
+    """The event id a record that is not a valid event still names, if any."""
+    try:
+        return UUID(event_id_of(record))
+    except ValueError:
+        return None
 
 
 def _said(exc: BaseException) -> str:
