@@ -16,9 +16,14 @@ from eventlog.published import TopicPartition as Partition
 
 class BrokerWatch:
     def __init__(
-        self, bootstrap_servers: str, groups: Sequence[str], *, timeout_seconds: float = 10.0
+        self,
+        bootstrap_servers: str,
+        groups: Mapping[str, Sequence[str]],
+        *,
+        timeout_seconds: float = 10.0,
     ) -> None:
-        self.bootstrap_servers, self.groups = bootstrap_servers, tuple(groups)
+        """`groups`: each watched consumer group and the topics it reads."""
+        self.bootstrap_servers, self.groups = bootstrap_servers, dict(groups)
         self.timeout = timeout_seconds
         self._admin: AIOKafkaAdminClient | None = None
         self._reader: AIOKafkaConsumer | None = None
@@ -66,20 +71,23 @@ class BrokerWatch:
         return gone
 
     async def committed(self, partitions: Collection[Partition]) -> dict[Partition, int]:
-        """Per partition, the smallest offset committed by a watched group that committed
-        there; partitions no watched group committed on are absent."""
+        """Per partition, the smallest offset a group that reads its topic has committed; a
+        group that committed nothing there counts as having consumed nothing. Partitions of
+        topics no watched group reads are absent."""
         assert self._admin is not None, "start() first"
-        asked = [TopicPartition(t, p) for t, p in partitions]
         smallest: dict[Partition, int] = {}
-        for group in self.groups:
+        for group, topics in self.groups.items():
+            asked = [TopicPartition(t, p) for t, p in partitions if t in topics]
+            if not asked:
+                continue
             found = await asyncio.wait_for(
                 self._admin.list_consumer_group_offsets(group, partitions=asked), self.timeout
             )
-            for tp, meta in found.items():
-                if meta.offset is None or meta.offset < 0:
-                    continue
+            for tp in asked:
+                meta = found.get(tp)
+                offset = meta.offset if meta is not None and meta.offset >= 0 else 0
                 key = (tp.topic, tp.partition)
-                smallest[key] = min(smallest.get(key, meta.offset), meta.offset)
+                smallest[key] = min(smallest.get(key, offset), offset)
         return smallest
 
     async def _admin_topics(self) -> list[str]:

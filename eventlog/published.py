@@ -81,8 +81,8 @@ class PublishedOffsets:
         self, committed: Mapping[TopicPartition, int], known: int, next_unpublished: int
     ) -> int:
         """The smallest position of an event of ours some group may not have consumed,
-        given each partition's smallest committed offset among the watched groups (a
-        partition no group has committed on is absent). `known` is the consumed position
+        given each partition's smallest committed offset among the groups that read it (a
+        partition no watched group reads is absent). `known` is the consumed position
         known so far; the answer is never below it. Consumed entries are forgotten."""
         position = next_unpublished
         for tp, last in self.last_acknowledged.items():

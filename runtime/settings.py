@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, PlainSerializer, PlainValidator, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contracts.subscriptions import SUBSCRIPTIONS
 from contracts.webhook_targets import AllowList
 
 
@@ -32,18 +33,10 @@ class ServiceSettings(BaseSettings):
         10.0, gt=0, description="How often the service looks for topics that vanished."
     )
     kafka_request_timeout_seconds: float = Field(30.0, gt=0)
-    kafka_watched_groups: tuple[str, ...] = Field(
-        (
-            "intake.read-model",
-            "router.process",
-            "dept_adapter.filing",
-            "notifier.delivery",
-            "notifier.supervision",
-            "notifier.applications",
-            "legacy-psb",
-        ),
-        description="Consumer groups that must never miss an event: after a broker lost its"
-        " data, the relay republishes what one of them may not have consumed.",
+    kafka_watched_groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(SUBSCRIPTIONS),
+        description="Consumer group → the topics it reads; each must never miss an event: after"
+        " a broker lost its data, the relay republishes what one of them may not have consumed.",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)

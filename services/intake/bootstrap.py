@@ -7,14 +7,9 @@ from pathlib import Path
 
 from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
-from contracts.departments import DEPARTMENTS
+from contracts.subscriptions import READ_MODEL
 from contracts.topics import (
     APPLICATIONS,
-    NOTIFICATIONS,
-    OUTCOMES,
-    PROGRESS,
-    SUPERVISION,
-    tasks_topic,
 )
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
@@ -30,14 +25,6 @@ from services.intake.handlers import Rules, project
 from services.intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-READ_MODEL_TOPICS = [
-    APPLICATIONS,
-    *(tasks_topic(d) for d in DEPARTMENTS),
-    PROGRESS,
-    OUTCOMES,
-    NOTIFICATIONS,
-    SUPERVISION,
-]
 
 __all__ = ["IntakeSettings", "build"]
 
@@ -59,7 +46,7 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
         consumers=[
             Consumer(
                 "read-model",
-                READ_MODEL_TOPICS,
+                READ_MODEL,
                 project,
                 owns_topics=False,
                 derived={ReadModel: ReadModel},

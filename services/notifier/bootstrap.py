@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 
 from contracts.catalog import Catalog, load_catalog
-from contracts.topics import APPLICATIONS, NOTIFICATIONS, OUTCOMES, SUPERVISION
+from contracts.subscriptions import APPLICANTS, CLOCK_NOTICES, DELIVERY
+from contracts.topics import NOTIFICATIONS
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service, Work
 from runtime.tracing import instrument_http_client
@@ -91,16 +92,16 @@ def consumers(watching: Watchers, catalog: Catalog) -> list[Consumer]:
     """Three groups, each at its own pace: a clock event may come before the submission
     it names is seen, and the reminder then waits for it (clock_handlers)."""
     return [
-        Consumer("delivery", [OUTCOMES], by_event_type(outcome_handlers(catalog))),
+        Consumer("delivery", DELIVERY, by_event_type(outcome_handlers(catalog))),
         Consumer(
             "supervision",
-            [SUPERVISION],
+            CLOCK_NOTICES,
             by_event_type(clock_handlers(watching, catalog)),
             derived={Applications: Applications},
         ),
         Consumer(
             "applications",
-            [APPLICATIONS],
+            APPLICANTS,
             by_event_type(application_handlers(catalog)),
             owns_topics=False,
             derived={Applications: Applications},

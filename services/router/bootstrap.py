@@ -10,12 +10,11 @@ from pydantic import Field
 from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
+from contracts.subscriptions import PROCESS
 from contracts.topics import (
-    APPLICATIONS,
     OUTCOMES,
     PROGRESS,
     SUPERVISION,
-    TASK_RESULTS,
     tasks_topic,
 )
 from runtime.clock import clock_from
@@ -48,7 +47,7 @@ def build(settings: RouterSettings | None = None, *, schema: str = "router") -> 
         consumers=[
             Consumer(
                 "process",
-                [APPLICATIONS, TASK_RESULTS],
+                PROCESS,
                 handle_with(catalog, calendar, clock),
                 streams_of=lambda envelope: [process_stream(envelope.application_id)],
                 derived={ClockMarks: ClockMarks},

@@ -68,7 +68,7 @@ async def test_the_relay_republishes_what_was_not_consumed_after_the_broker_lost
         pool,
         KafkaEventPublisher(producer),
         idle_poll_seconds=0.1,
-        watch=BrokerWatch(kafka, [group], timeout_seconds=5),
+        watch=BrokerWatch(kafka, {group: [TASK_RESULTS]}, timeout_seconds=5),
         watch_seconds=0.5,
     )
 
