@@ -71,6 +71,11 @@ class Supervisor:
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch_outages(), name="watchdog")
 
+    @property
+    def parts(self) -> list[str]:
+        """The names of the parts under supervision."""
+        return list(self._parts)
+
     def down(self) -> dict[str, float]:
         """Parts down now, with the seconds since their outage began."""
         now = self.clock()

@@ -133,7 +133,7 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     application_id = UUID(answer.json()["application_id"])
     (submission,) = [r.envelope for r in await intake.store.read_application(application_id)]
 
-    (process,) = router.consumers
+    (process,) = build_router(router.settings, schema=router.name).consumers  # its own, unstarted
     inbox, handle = process.inbox(router.pool, f"{router.name}.process"), process.handle
     assert await inbox.process([submission], handle) == (1, [])
     log = [r.envelope for r in await router.store.read(process_stream(application_id))]

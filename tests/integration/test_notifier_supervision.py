@@ -282,7 +282,7 @@ async def test_through_kafka_a_warning_ahead_of_its_submission_is_delivered_once
     wanted = [c for c in consumers(watchers(notifier), CATALOG) if c.name != "delivery"]
     service = Service(
         schema_name, notifier, consumers=wanted, publishes_to=[NOTIFICATIONS],
-        migrations=[MIGRATIONS], background=[delivery_workers(notifier)],
+        migrations=[MIGRATIONS], background={"delivery": delivery_workers(notifier)},
     )  # fmt: skip
     app = uuid7()
     warned = clock_event("warned", clock="deficiency", clock_id="deficiency", limit="own")

@@ -83,6 +83,7 @@ async def test_a_service_with_checkpoints_off_needs_no_key(stack: Stack) -> None
     service = Service("t_nokey_" + uuid4().hex[:8], settings)
     await service.start()
     try:
-        assert service.ready and len(service._workers) == 0
+        assert service.ready and "checkpoints" not in service.supervisor.parts
+        assert "relay" in service.supervisor.parts
     finally:
         await service.stop()
