@@ -1,4 +1,5 @@
-"""Run-time control for tests and demos: change behaviour, read the filing counts, the topic
+"""Run-time control for tests and demos: change behaviour (of departments and of the sharing
+platform's registers), read the filing counts, the platform's ledger of lookups, the topic
 consumers' state and what the SMS and mail stand-ins received; reset.
 
 Fixed paths are declared before ``/{department}``: ``GET /_control/sms`` lists the messages,
@@ -7,6 +8,7 @@ while ``POST /_control/sms`` changes the gateway's faults like a department's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -14,8 +16,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.legacy_sim.protocols.filing_json import SimulatorDep, describe, error
+from services.legacy_sim.config import DepartmentBehaviour
+from services.legacy_sim.domain.lookup_ledger import Lookup
+from services.legacy_sim.protocols.filing_json import (
+    BadRequest,
+    SimulatorDep,
+    describe,
+    error,
+    parse_json,
+)
+from services.legacy_sim.protocols.sharing import PlatformDep
 from services.legacy_sim.protocols.topic import TopicConsumer
+from services.legacy_sim.sharing_platform import UnknownDataset
 from services.legacy_sim.simulator import UnknownDepartment
 
 router = APIRouter(prefix="/_control", tags=["control"])
@@ -68,6 +80,49 @@ async def reset(sim: SimulatorDep) -> dict[str, str]:
     return {"status": "reset"}
 
 
+@router.get("/sharing/ledger")
+async def sharing_ledger(
+    platform: PlatformDep, application_id: str | None = None, dataset: str | None = None
+) -> dict[str, Any]:
+    """The platform's lookups in arrival order, optionally of one application or dataset."""
+    entries = platform.ledger.entries(application_id and application_id.lower(), dataset)
+    return {"lookups": [_lookup(e) for e in entries], "dropped": platform.ledger.dropped}
+
+
+def _lookup(entry: Lookup) -> dict[str, Any]:
+    asked = entry.request
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "requester": asked.requester,
+        "application_id": asked.application_id,
+        "purpose": {"matter": asked.matter, "subtask": asked.subtask},
+        "dataset": entry.dataset,
+        "keys": list(asked.keys),
+        "fields": None if asked.fields is None else list(asked.fields),
+        "status": entry.status,
+        "found": list(entry.found),
+        "stalled": entry.stalled,
+    }
+
+
+@router.get("/sharing/{dataset}")
+async def register_behaviour(dataset: str, platform: PlatformDep) -> JSONResponse:
+    try:
+        return JSONResponse(platform.behaviour(dataset).model_dump())
+    except UnknownDataset:
+        return error(404, f"unknown dataset {dataset!r}")
+
+
+@router.post("/sharing/{dataset}")
+async def configure_register(dataset: str, request: Request, platform: PlatformDep) -> JSONResponse:
+    try:
+        platform.behaviour(dataset)
+    except UnknownDataset:
+        return error(404, f"unknown dataset {dataset!r}")
+    return await _configure(request, lambda partial: platform.configure(dataset, partial))
+
+
 @router.get("/{department}")
 async def behaviour(department: str, sim: SimulatorDep) -> JSONResponse:
     try:
@@ -79,13 +134,23 @@ async def behaviour(department: str, sim: SimulatorDep) -> JSONResponse:
 @router.post("/{department}")
 async def configure(department: str, request: Request, sim: SimulatorDep) -> JSONResponse:
     try:
-        partial = await request.json()
-        if not isinstance(partial, dict):
-            return error(400, "expected a JSON object with behaviour fields")
-        return JSONResponse(sim.configure(department, partial).model_dump())
+        sim.behaviour(department)
     except UnknownDepartment:
         return error(404, f"unknown department {department!r}")
+    return await _configure(request, lambda partial: sim.configure(department, partial))
+
+
+async def _configure(
+    request: Request, change: Callable[[dict[str, Any]], DepartmentBehaviour]
+) -> JSONResponse:
+    """Apply a partial behaviour from the body; the answer is the full new behaviour."""
+    try:
+        partial = parse_json(await request.body())
+    except BadRequest as e:
+        return error(400, str(e))
+    if not isinstance(partial, dict):
+        return error(400, "expected a JSON object with behaviour fields")
+    try:
+        return JSONResponse(change(partial).model_dump())
     except ValidationError as e:
         return error(400, describe(e))
-    except ValueError as e:  # the body is not JSON
-        return error(400, f"body is not JSON: {e}")

@@ -43,11 +43,16 @@ def idempotency_key(value: str | None) -> str:
     return value.strip()
 
 
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+        raise BadRequest(f"body is not JSON: {e}") from None
+
+
 async def read_body(request: Request, model: type[Body]) -> Body:
     try:
-        return model.model_validate(json.loads(await request.body()))
-    except json.JSONDecodeError as e:
-        raise BadRequest(f"body is not JSON: {e.msg}") from None
+        return model.model_validate(parse_json(await request.body()))
     except ValidationError as e:
         raise BadRequest(describe(e)) from None
 
