@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.legacy_sim.domain.json_body import NotJson, parse_json
+
 MAX_KEYS = 50
 MAX_TEXT = 200
 REQUIRED = ("requester", "purpose.matter", "purpose.subtask", "application_id", "keys")
@@ -111,11 +113,11 @@ class BadLookup(ValueError):
 def parse_lookup(body: bytes, known_fields: Collection[str]) -> LookupRequest:
     """The lookup in ``body``, or ``BadLookup`` naming everything wrong with it at once."""
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
-        raise BadLookup(list(REQUIRED), f"body is not JSON: {e}", []) from None
+        data = parse_json(body)
+    except NotJson as e:
+        raise _no_object(str(e)) from None
     if not isinstance(data, dict):
-        raise BadLookup(list(REQUIRED), "body must be a JSON object", [])
+        raise _no_object("body must be a JSON object")
     problems: list[tuple[str, str]] = []
     requester = _text(data.get("requester"), "requester", problems)
     purpose = data.get("purpose")
@@ -137,8 +139,16 @@ def parse_lookup(body: bytes, known_fields: Collection[str]) -> LookupRequest:
     return LookupRequest(requester, matter, subtask, application_id.lower(), keys, fields)
 
 
+def _no_object(reason: str) -> BadLookup:
+    return BadLookup(list(REQUIRED), f"{reason}; required: {', '.join(REQUIRED)}", [])
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_TEXT
+
+
 def _text(value: object, path: str, problems: list[tuple[str, str]]) -> str:
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_TEXT:
+    if isinstance(value, str) and _is_text(value):
         return value.strip()
     problems.append((path, f"required, a non-empty string of at most {MAX_TEXT} characters"))
     return ""
@@ -150,7 +160,7 @@ def _keys(value: object, problems: list[tuple[str, str]]) -> tuple[str, ...]:
         problems.append(("keys", f"required, a list of 1 to {MAX_KEYS} keys ({size})"))
         return ()
     for i, key in enumerate(value):
-        if not isinstance(key, str) or not key.strip() or len(key) > MAX_TEXT:
+        if not _is_text(key):
             problems.append((f"keys[{i}]", f"a non-empty string of at most {MAX_TEXT} characters"))
     return tuple(value)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.legacy_sim.domain import json_body
 from services.legacy_sim.domain.decisions import Completed, FilingRequest, Rejected
 from services.legacy_sim.domain.faults import InjectedFault
 from services.legacy_sim.domain.ledger import Filing
@@ -45,9 +45,9 @@ def idempotency_key(value: str | None) -> str:
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
-        raise BadRequest(f"body is not JSON: {e}") from None
+        return json_body.parse_json(body)
+    except json_body.NotJson as e:
+        raise BadRequest(str(e)) from None
 
 
 async def read_body(request: Request, model: type[Body]) -> Body:
