@@ -11,13 +11,13 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.legacy_sim.domain.faults import InjectedFault
-from services.legacy_sim.domain.sharing import BadLookup, parse_lookup
-from services.legacy_sim.protocols.filing_json import SimulatorDep
+from services.legacy_sim.domain.sharing import MAX_KEYS, MAX_TEXT, BadLookup, parse_lookup
 from services.legacy_sim.sharing_platform import SharingPlatform, UnknownDataset
+from services.legacy_sim.simulator import Simulator
 
 
 def _platform(request: Request) -> SharingPlatform:
@@ -47,15 +47,41 @@ def fault_refusal(fault: InjectedFault) -> JSONResponse:
     return refusal(fault.status, "internal_error", fault.reason)
 
 
-@router.post("/datasets/{dataset}/lookups")
-async def lookups(
-    dataset: str,
-    request: Request,
-    sim: SimulatorDep,
-    platform: PlatformDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    if not platform.authorised(authorization):
+_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+LOOKUP_SCHEMA = {
+    "type": "object",
+    "required": ["requester", "purpose", "application_id", "keys"],
+    "properties": {
+        "requester": _TEXT,
+        "purpose": {
+            "type": "object",
+            "required": ["matter", "subtask"],
+            "properties": {"matter": _TEXT, "subtask": _TEXT},
+        },
+        "application_id": {"type": "string", "format": "uuid"},
+        "keys": {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": MAX_KEYS},
+        "fields": {"type": ["array", "null"], "items": {"type": "string"}},
+    },
+}
+OPENAPI = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": LOOKUP_SCHEMA}}},
+    "parameters": [
+        {
+            "name": "Authorization",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "example": "Bearer onewindow-sharing-demo-token"},
+        }
+    ],
+}
+
+
+@router.post("/datasets/{dataset}/lookups", openapi_extra=OPENAPI)
+async def lookups(dataset: str, request: Request) -> JSONResponse:
+    # The state is read off the app, not injected: no per-request dependency resolution.
+    sim: Simulator = request.app.state.simulator
+    platform = _platform(request)
+    if not platform.authorised(request.headers.get("authorization")):
         message = "header Authorization: Bearer <token> is missing or wrong"
         return refusal(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
     try:
