@@ -7,6 +7,7 @@ import copy
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,3 +369,35 @@ def test_a_whole_number_stays_whole_and_a_decimal_stays_decimal() -> None:
     flat = registers["property-register"].answer(["浙（2016）杭州市不动产权第0087654号"], None)[0]
     assert '"registered_capital":100,' in canonical_json(company["record"]).decode()
     assert '"area":89.46,' in canonical_json(flat["record"]).decode()
+
+
+# docs/legacy-protocols.md is the contract for a register plugging in: held to the code and data
+
+DOC = (Path(__file__).parents[2] / "docs" / "legacy-protocols.md").read_text(encoding="utf-8")
+
+
+def test_the_documented_datasets_and_fields_are_the_codes() -> None:
+    rows = {
+        line.split("`")[1]: line
+        for line in DOC[DOC.index("### Datasets") : DOC.index("### Seeded records")].splitlines()
+        if line.startswith("| `")
+    }
+    assert set(rows) == set(DATASETS)
+    for name, dataset in DATASETS.items():
+        fields_column = rows[name].split(" | ")[-1]
+        named = set(fields_column.split("`")[1::2])
+        assert set(dataset.fields) <= named, name
+
+
+def test_the_documented_records_are_the_seeded_ones() -> None:
+    registers = load_registers(REGISTERS_FILE)
+    seeded = DOC[DOC.index("### Seeded records") : DOC.index("### Controls and ledger")]
+    held = {key for register in registers.values() for key in register.keys()}
+    rows = [line for line in seeded.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == 19  # 11 of the examples, 8 deliberate
+    for row in rows:
+        keys = [k for k in row.split("`")[1::2] if k[:1].isdigit() or k[:1] in "浙H9"]
+        unknown = row.startswith("| unknown")
+        for key in keys:
+            assert (key in held) is not unknown, key
+    assert "330106199003071551" in seeded and "陈思源" in seeded

@@ -64,6 +64,9 @@ class Register:
     def __contains__(self, key: object) -> bool:
         return key in self._answers
 
+    def keys(self) -> Iterable[str]:
+        return self._answers.keys()
+
     def answer(self, keys: Iterable[str], fields: tuple[str, ...] | None) -> list[dict[str, Any]]:
         """One entry per key, in the order asked; a selection keeps the digest of the whole."""
         answers = []
