@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +60,31 @@ class DepartmentBehaviour(BaseModel):
 
     def updated(self, partial: dict[str, Any]) -> DepartmentBehaviour:
         return DepartmentBehaviour.model_validate({**self.model_dump(), **partial})
+
+
+class Behaviours:
+    """Behaviours by name (departments, or registers), changed at run time and restored to the
+    start-up ones on reset. An unknown name raises ``unknown(name)``."""
+
+    def __init__(
+        self, initial: Mapping[str, DepartmentBehaviour], unknown: Callable[[str], LookupError]
+    ) -> None:
+        self._initial = dict(initial)
+        self._current = dict(initial)
+        self._unknown = unknown
+
+    def __getitem__(self, name: str) -> DepartmentBehaviour:
+        try:
+            return self._current[name]
+        except KeyError:
+            raise self._unknown(name) from None
+
+    def configure(self, name: str, partial: dict[str, Any]) -> DepartmentBehaviour:
+        self._current[name] = self[name].updated(partial)
+        return self._current[name]
+
+    def reset(self) -> None:
+        self._current = dict(self._initial)
 
 
 class LegacySimSettings(BaseSettings):

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any
 
-from services.legacy_sim.config import DepartmentBehaviour
+from services.legacy_sim.config import Behaviours, DepartmentBehaviour
 from services.legacy_sim.domain.lookup_ledger import LookupLedger
 from services.legacy_sim.domain.sharing import Register
 
@@ -26,8 +25,7 @@ class SharingPlatform:
         ledger_limit: int,
     ) -> None:
         self.registers = dict(registers)
-        self._initial = dict(behaviours)
-        self.behaviours = dict(behaviours)
+        self.behaviours = Behaviours(behaviours, UnknownDataset)
         self._token = token.encode()
         self.ledger = LookupLedger(ledger_limit)
         self._attempts: dict[tuple[str, str], int] = {}
@@ -46,13 +44,6 @@ class SharingPlatform:
             raise UnknownDataset(dataset) from None
 
     def behaviour(self, dataset: str) -> DepartmentBehaviour:
-        try:
-            return self.behaviours[dataset]
-        except KeyError:
-            raise UnknownDataset(dataset) from None
-
-    def configure(self, dataset: str, partial: dict[str, Any]) -> DepartmentBehaviour:
-        self.behaviours[dataset] = self.behaviour(dataset).updated(partial)
         return self.behaviours[dataset]
 
     def attempt(self, dataset: str, lookup: str) -> int | None:
@@ -65,6 +56,6 @@ class SharingPlatform:
         return n
 
     def reset(self) -> None:
-        self.behaviours = dict(self._initial)
+        self.behaviours.reset()
         self._attempts.clear()
         self.ledger.clear()

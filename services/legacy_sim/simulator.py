@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import httpx
 
-from services.legacy_sim.config import DepartmentBehaviour, LegacySimSettings
+from services.legacy_sim.config import Behaviours, DepartmentBehaviour, LegacySimSettings
 from services.legacy_sim.domain.decisions import FilingRequest
 from services.legacy_sim.domain.faults import (
     InjectedFault,
@@ -52,8 +52,7 @@ class Simulator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._initial = dict(behaviours)
-        self.behaviours = dict(behaviours)
+        self.behaviours = Behaviours(behaviours, UnknownDepartment)
         self.ledger = FilingLedger()
         self.deliveries: dict[str, CallbackDelivery] = {}
         self.received = Received()
@@ -68,13 +67,6 @@ class Simulator:
         self._forgetters.append(forget)
 
     def behaviour(self, department: str) -> DepartmentBehaviour:
-        try:
-            return self.behaviours[department]
-        except KeyError:
-            raise UnknownDepartment(department) from None
-
-    def configure(self, department: str, partial: dict[str, Any]) -> DepartmentBehaviour:
-        self.behaviours[department] = self.behaviour(department).updated(partial)
         return self.behaviours[department]
 
     async def admit(self, department: str, key: str | None) -> InjectedFault | None:
@@ -153,7 +145,7 @@ class Simulator:
         self.received.clear()
         for forget in self._forgetters:
             forget()
-        self.behaviours = dict(self._initial)
+        self.behaviours.reset()
 
     async def close(self) -> None:
         await self._cancel_tasks()

@@ -269,12 +269,12 @@ def test_only_the_bearer_token_is_authorised(header: str | None, authorised: boo
 def test_attempts_are_counted_only_while_the_first_ones_fail() -> None:
     sharing = platform()
     assert sharing.attempt("population", "lookup-1") is None
-    sharing.configure("population", {"fail_first": 2})
+    sharing.behaviours.configure("population", {"fail_first": 2})
     assert [sharing.attempt("population", "lookup-1") for _ in range(3)] == [1, 2, 3]
     assert sharing.attempt("population", "lookup-2") == 1
     sharing.reset()
     assert sharing.behaviour("population").fail_first == 0
-    sharing.configure("population", {"fail_first": 2})
+    sharing.behaviours.configure("population", {"fail_first": 2})
     assert sharing.attempt("population", "lookup-1") == 1
 
 

@@ -8,7 +8,6 @@ while ``POST /_control/sms`` changes the gateway's faults like a department's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.legacy_sim.config import DepartmentBehaviour
+from services.legacy_sim.config import Behaviours
 from services.legacy_sim.domain.lookup_ledger import Lookup
 from services.legacy_sim.protocols.filing_json import (
     BadRequest,
@@ -27,8 +26,6 @@ from services.legacy_sim.protocols.filing_json import (
 )
 from services.legacy_sim.protocols.sharing import PlatformDep
 from services.legacy_sim.protocols.topic import TopicConsumer
-from services.legacy_sim.sharing_platform import UnknownDataset
-from services.legacy_sim.simulator import UnknownDepartment
 
 router = APIRouter(prefix="/_control", tags=["control"])
 
@@ -108,42 +105,37 @@ def _lookup(entry: Lookup) -> dict[str, Any]:
 
 @router.get("/sharing/{dataset}")
 async def register_behaviour(dataset: str, platform: PlatformDep) -> JSONResponse:
-    try:
-        return JSONResponse(platform.behaviour(dataset).model_dump())
-    except UnknownDataset:
-        return error(404, f"unknown dataset {dataset!r}")
+    return _shown(platform.behaviours, dataset, "dataset")
 
 
 @router.post("/sharing/{dataset}")
 async def configure_register(dataset: str, request: Request, platform: PlatformDep) -> JSONResponse:
-    try:
-        platform.behaviour(dataset)
-    except UnknownDataset:
-        return error(404, f"unknown dataset {dataset!r}")
-    return await _configure(request, lambda partial: platform.configure(dataset, partial))
+    return await _changed(request, platform.behaviours, dataset, "dataset")
 
 
 @router.get("/{department}")
 async def behaviour(department: str, sim: SimulatorDep) -> JSONResponse:
-    try:
-        return JSONResponse(sim.behaviour(department).model_dump())
-    except UnknownDepartment:
-        return error(404, f"unknown department {department!r}")
+    return _shown(sim.behaviours, department, "department")
 
 
 @router.post("/{department}")
 async def configure(department: str, request: Request, sim: SimulatorDep) -> JSONResponse:
+    return await _changed(request, sim.behaviours, department, "department")
+
+
+def _shown(behaviours: Behaviours, name: str, kind: str) -> JSONResponse:
     try:
-        sim.behaviour(department)
-    except UnknownDepartment:
-        return error(404, f"unknown department {department!r}")
-    return await _configure(request, lambda partial: sim.configure(department, partial))
+        return JSONResponse(behaviours[name].model_dump())
+    except LookupError:
+        return error(404, f"unknown {kind} {name!r}")
 
 
-async def _configure(
-    request: Request, change: Callable[[dict[str, Any]], DepartmentBehaviour]
-) -> JSONResponse:
+async def _changed(request: Request, behaviours: Behaviours, name: str, kind: str) -> JSONResponse:
     """Apply a partial behaviour from the body; the answer is the full new behaviour."""
+    try:
+        behaviours[name]
+    except LookupError:
+        return error(404, f"unknown {kind} {name!r}")
     try:
         partial = parse_json(await request.body())
     except BadRequest as e:
@@ -151,6 +143,6 @@ async def _configure(
     if not isinstance(partial, dict):
         return error(400, "expected a JSON object with behaviour fields")
     try:
-        return JSONResponse(change(partial).model_dump())
+        return JSONResponse(behaviours.configure(name, partial).model_dump())
     except ValidationError as e:
         return error(400, describe(e))
