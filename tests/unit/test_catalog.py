@@ -59,7 +59,7 @@ def test_spared_materials_come_by_data_sharing_or_are_generated() -> None:
     brings, spared = matter.materials_the_applicant_brings(), matter.materials_spared()
     assert {m.code for m in brings} | {m.code for m in spared} == {m.code for m in matter.materials}
     assert all(m.source == "applicant" for m in brings)
-    assert matter.material("property-certificate").shared_dataset == "real-estate-registry"
+    assert matter.material("property-certificate").shared_dataset == "property-register"
     assert "property-certificate" in {m.code for m in spared}
 
 
