@@ -1,8 +1,12 @@
 """One department's worker: files pending filings, polls accepted ones, cancels on request.
 
-A worker never runs two calls for one filing at once; a call's outcome is appended with the
-version the filing was loaded at, so of two workers (or replicas) only one records an
-outcome — the other gets a ConcurrencyConflict, reloads, and finds it done.
+A worker never runs two calls for one filing at once, and works a filing only while it holds
+the filing's claim (runtime/claims.py), so neither does another replica: a filing another
+replica is working is looked at again `standby_seconds` later — by then it is done, or that
+replica is gone and its claims with it. A call's outcome is appended with the version the
+filing was loaded at (under the claim, so it saw what the last holder recorded); should two
+record all the same (a claim lost with its connection), only one does — the other gets a
+ConcurrencyConflict, reloads, and finds it done.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import structlog
+
+from runtime.claims import CONNECTION_GONE, Claims
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.attempts import Attempts
@@ -21,6 +28,9 @@ from services.dept_adapter.config import DepartmentConfig
 from services.dept_adapter.department import Department
 from services.dept_adapter.domain.breaker import Clock
 from services.dept_adapter.filing_work import FilingWork
+
+log = structlog.get_logger()
+FILING_CLAIMS = "onewindow.filing"
 
 
 class DepartmentWorker:
@@ -30,13 +40,15 @@ class DepartmentWorker:
         config: DepartmentConfig,
         legacy: LegacySystem,
         filings: FilingLog,
+        claims: Claims,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         roll: Callable[[], float] = random.random,
+        standby_seconds: float = 5.0,
     ) -> None:
         self.department = Department.of(department, config, legacy, filings, clock)
         self.breaker = self.department.breaker
-        self.clock = clock
+        self.clock, self.claims, self.standby_seconds = clock, claims, standby_seconds
         self._filing_work = FilingWork(self.department, Attempts(self.department, sleep, roll))
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -88,11 +100,22 @@ class DepartmentWorker:
 
     async def _handle(self, key: str) -> None:
         async with self._limit:
-            await self._filing_work.look_at(key)
+            try:
+                claimed = await self.claims.claim(key)
+            except CONNECTION_GONE as exc:  # the runner starts again with a new one
+                log.warning("filing not claimed", filing_key=key, error=f"{type(exc).__name__}")
+                claimed = False
+            if not claimed:
+                self.department.due[key] = self.clock() + self.standby_seconds
+                return
+            try:
+                await self._filing_work.look_at(key)
+            finally:
+                await self.claims.release(key)
 
 
-async def first_of(*events: asyncio.Event, timeout: float) -> None:
-    """Return once one of `events` is set or `timeout` seconds have passed."""
+async def first_of(*events: asyncio.Event, timeout: float | None) -> None:
+    """Return once one of `events` is set or `timeout` seconds (None: no limit) have passed."""
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:

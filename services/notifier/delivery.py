@@ -11,22 +11,24 @@ the notice stream id as its delivery id so receivers can drop a repeat.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 
 import asyncpg
 import structlog
 
 from contracts.envelope import Envelope
 from eventlog.store import ConcurrencyConflict
+from runtime.claims import Claims
 from runtime.tracing import continuing
 from services.notifier import SERVICE, metrics
-from services.notifier.adapters.notice_log import Claims, NoticeLog
+from services.notifier.adapters.notice_log import NoticeLog
 from services.notifier.attempts import RetryPolicy, attempt_delivery
 from services.notifier.domain.delivery import Sender
 from services.notifier.domain.events import NoticePrepared
 from services.notifier.domain.recipients import mask
 
 log = structlog.get_logger()
+NOTICE_CLAIMS = "onewindow.notice"
 
 
 class DeliveryWorker:
@@ -59,7 +61,7 @@ class DeliveryWorker:
         async with self.pool.acquire() as listener:
             channel = str(await listener.fetchval("SELECT current_schema()")) + ".events"
             await listener.add_listener(channel, self._on_notify)
-            claims = Claims(listener)
+            claims = Claims(listener, NOTICE_CLAIMS)
             try:
                 while not stopping.is_set():
                     self._wake.clear()
@@ -67,7 +69,7 @@ class DeliveryWorker:
                     await wait_for_any(self._wake, stopping, timeout=self.rescan_seconds)
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
             finally:
-                claims.open = False
+                claims.close()
                 await listener.remove_listener(channel, self._on_notify)
 
     def _on_notify(self, *_: object) -> None:
@@ -122,14 +124,7 @@ class DeliveryWorker:
             log.exception("delivery broke off; the next scan tries again", stream=stream_id)
         finally:
             self._in_flight.pop(stream_id, None)
-            await _quietly(claims.release(stream_id))
-
-
-async def _quietly(release: Awaitable[None]) -> None:
-    try:
-        await release
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        log.warning("claim not released; it ends with its connection", error=str(exc))
+            await claims.release(stream_id)
 
 
 async def wait_for_any(*events: asyncio.Event, timeout: float) -> bool:

@@ -140,18 +140,22 @@ class Adapter:
         return state
 
 
-@asynccontextmanager
-async def running(
-    pool: asyncpg.Pool, sim_url: str, port: int, overrides: dict[str, Any] | None = None
-) -> AsyncIterator[Runner]:
-    """The adapter's runner and HTTP app, as the service runs them; stopped on exit."""
+def runner_for(sim_url: str, port: int, overrides: dict[str, Any] | None = None) -> Runner:
+    """The adapter's runner, with quick retries, its callbacks expected on `port`."""
     settings = DeptAdapterSettings(
         legacy_base_url=sim_url, adapter_public_url=f"http://127.0.0.1:{port}", rescan_seconds=0.5
     )
     shipped = yaml.safe_load((HERE / "departments.yaml").read_text(encoding="utf-8"))
     own = {d: {**c, **(overrides or {}).get(d, {})} for d, c in shipped["departments"].items()}
-    departments = parse_departments({"defaults": FAST, "departments": own})
-    runner, stop = Runner(settings, departments), asyncio.Event()
+    return Runner(settings, parse_departments({"defaults": FAST, "departments": own}))
+
+
+@asynccontextmanager
+async def running(
+    pool: asyncpg.Pool, sim_url: str, port: int, overrides: dict[str, Any] | None = None
+) -> AsyncIterator[Runner]:
+    """The adapter's runner and HTTP app, as the service runs them; stopped on exit."""
+    runner, stop = runner_for(sim_url, port, overrides), asyncio.Event()
     app = FastAPI()
     app.include_router(routes(runner, SECRET.encode()))
     work = asyncio.create_task(runner.run(pool, stop))

@@ -3,13 +3,12 @@ their delivery ended (at version 2, so of two workers only one records)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import asyncpg
 
 from contracts.envelope import Envelope
-from eventlog.store import Connection, EventStore, RecordedEvent
+from eventlog.store import EventStore, RecordedEvent
 
 # A notice is pending while NoticePrepared is the last event of its stream.
 _PENDING = """
@@ -52,26 +51,3 @@ class NoticeLog:
     async def record(self, stream_id: str, outcome: Envelope) -> None:
         """Raises ConcurrencyConflict when another worker recorded first."""
         await self.store.append(stream_id, 1, [outcome])
-
-
-class Claims:
-    """Which notices this worker is sending: session advisory locks on the worker's own
-    connection, so another worker skips them, and a crashed worker's claims end with its
-    connection (the pool's reset unlocks them too)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn, self.open = conn, True
-        self._serial = asyncio.Lock()  # one connection runs one query at a time
-
-    async def claim(self, stream_id: str) -> bool:
-        async with self._serial:
-            return bool(await self.conn.fetchval(_LOCK, stream_id))
-
-    async def release(self, stream_id: str) -> None:
-        async with self._serial:
-            if self.open:
-                await self.conn.execute(_UNLOCK, stream_id)
-
-
-_LOCK = "SELECT pg_try_advisory_lock(hashtext('onewindow.notice'), hashtext($1))"
-_UNLOCK = "SELECT pg_advisory_unlock(hashtext('onewindow.notice'), hashtext($1))"
