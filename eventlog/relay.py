@@ -43,6 +43,7 @@ class Relay:
         *,
         batch_size: int = 2000,
         idle_poll_seconds: float = 1.0,
+        standby_seconds: float = 5.0,
         publish_timeout_seconds: float = 60.0,
         watch: BrokerWatch | None = None,
         watch_seconds: float = 10.0,
@@ -51,6 +52,7 @@ class Relay:
     ) -> None:
         self.pool, self.publisher = pool, publisher
         self.batch_size, self.idle_poll_seconds = batch_size, idle_poll_seconds
+        self.standby_seconds = standby_seconds
         self.publish_timeout = publish_timeout_seconds
         self.watch, self.watch_seconds = watch, watch_seconds
         self.report_lag, self.report_data_loss = report_lag, report_data_loss
@@ -121,7 +123,7 @@ class Relay:
                 "SELECT pg_try_advisory_lock(hashtext($1))", "relay:" + schema
             ):
                 log.info("relay standing by: another relay holds the schema", schema=schema)
-                if await _wait(stop, 5.0):
+                if await _wait(stop, self.standby_seconds):
                     return
             await lock_conn.add_listener(schema + ".events", self._on_notify)
             # The lock lives as long as this session: when it ends, so must this relay.

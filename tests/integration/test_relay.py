@@ -138,3 +138,78 @@ async def test_a_stopping_relay_publishes_what_is_left(
     stop.set()  # SIGTERM arrived before the relay got to the backlog
     await Relay(pool, KafkaEventPublisher(producer), batch_size=100).run(stop)
     assert await Relay(pool, KafkaEventPublisher(producer)).pending() == 0
+
+
+class CountingPublisher:
+    def __init__(self, real: KafkaEventPublisher) -> None:
+        self.real, self.published = real, 0
+
+    async def publish(self, events: Sequence[RecordedEvent]) -> Sequence[Placed | None]:
+        placed = await self.real.publish(events)
+        self.published += len(events)
+        return placed
+
+
+async def test_a_second_replica_s_relay_stands_by_and_takes_over_when_the_first_is_gone(
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    stack,  # type: ignore[no-untyped-def]
+    schema_name: str,
+) -> None:
+    before, after = uuid7(), uuid7()
+    publishers = [CountingPublisher(KafkaEventPublisher(producer)) for _ in range(2)]
+    async with asyncpg.create_pool(
+        stack.database_url, min_size=1, max_size=5, server_settings={"search_path": schema_name}
+    ) as replica_pool:  # the second replica's own pool
+        relays = [
+            Relay(p, publisher, idle_poll_seconds=0.05, standby_seconds=0.1)
+            for p, publisher in zip((pool, replica_pool), publishers, strict=True)
+        ]
+        stops = [asyncio.Event(), asyncio.Event()]
+        first = asyncio.create_task(relays[0].run(stops[0]))
+        holder = await _relay_lock_holder(pool, schema_name)
+        second = asyncio.create_task(relays[1].run(stops[1]))
+        try:
+            await _append(pool, before, 50)
+            await _published(relays[1])
+            assert [p.published for p in publishers] == [50, 0]  # the second stood by
+
+            await pool.execute("SELECT pg_terminate_backend($1)", holder)  # as a crash
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(first, 10)
+            await _append(pool, after, 50)
+            await _published(relays[1])
+            assert [p.published for p in publishers] == [50, 50]
+        finally:
+            for stop in stops:
+                stop.set()
+            await asyncio.gather(first, second, return_exceptions=True)
+    seen = await received(stack.kafka, {before, after}, 100)
+    assert [n for a, n in seen if a == before] == list(range(50))
+    assert [n for a, n in seen if a == after] == list(range(50))
+
+
+async def _append(pool: asyncpg.Pool, app: UUID, count: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await append_streams(
+            conn, [StreamAppend(str(app), 0, [event(app, n) for n in range(count)])]
+        )
+
+
+async def _published(relay: Relay) -> None:
+    async with asyncio.timeout(20):
+        while await relay.pending():
+            await asyncio.sleep(0.05)
+
+
+async def _relay_lock_holder(pool: asyncpg.Pool, schema: str) -> int:
+    async with asyncio.timeout(10):
+        while True:
+            pid = await pool.fetchval(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND objid = (hashtext($1)::bigint & 4294967295)::oid AND objsubid = 1",
+                "relay:" + schema,
+            )
+            if pid is not None:
+                return int(pid)
+            await asyncio.sleep(0.02)
