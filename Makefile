@@ -11,9 +11,11 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 ## run: start PostgreSQL, the broker, every service and the legacy stand-ins, run the demo
-##      (one application per matter, watched live to its one result), then stay up until Ctrl-C
+##      (one application per matter, watched live to its one result), then stay up until Ctrl-C;
+##      REPLICAS=2 runs two processes each of router, dept_adapter and notifier
+REPLICAS ?= 1
 run: $(VENV)/.synced
-	$(VENV)/bin/onewindow demo --stay
+	$(VENV)/bin/onewindow demo --stay --replicas $(REPLICAS)
 
 ## test: lint, type-check, then every test on a real PostgreSQL and broker
 test: $(VENV)/.synced lint

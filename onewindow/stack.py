@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,44 @@ LEGACY_SIM = "legacy_sim"
 WEBHOOK_RECEIVER = "webhook"
 LOCAL_PARTS: dict[str, int] = {**SERVICES, LEGACY_SIM: 8090, "smtp": 8025, WEBHOOK_RECEIVER: 8091}
 DATABASE = "onewindow"
+# The services a stack may run several replicas of, each its own process on its own port (a
+# replica's port is its service's + 100 per replica before it); intake runs once.
+REPLICATED = ("router", "dept_adapter", "notifier")
+REPLICA_PORT_STEP = 100
+
+
+def replica(service: str, number: int) -> str:
+    """The process name of a service's replica `number` (from 1): the first is the service's."""
+    return service if number == 1 else f"{service}-{number}"
+
+
+def service_of(process: str) -> str:
+    """The service a process runs: `router-2` runs `router`."""
+    name, _, number = process.rpartition("-")
+    return name if name and number.isdigit() else process
+
+
+def service_processes(names: Iterable[str]) -> list[str]:
+    """Those of the parts `names` that run a service: a process per replica."""
+    return [name for name in names if service_of(name) in SERVICES]
+
+
+def part_order(process: str) -> tuple[int, str]:
+    """Sorts processes as LOCAL_PARTS lists their parts, the replicas of one together."""
+    order = list(LOCAL_PARTS)
+    service = service_of(process)
+    return (order.index(service) if service in order else len(order), process)
+
+
+def local_parts(replicas: int = 1) -> dict[str, int]:
+    """Every local part with its port: `replicas` of each service in REPLICATED, after their
+    service; one of everything else."""
+    parts = {}
+    for name, port in LOCAL_PARTS.items():
+        copies = replicas if name in REPLICATED else 1
+        for number in range(1, copies + 1):
+            parts[replica(name, number)] = port + REPLICA_PORT_STEP * (number - 1)
+    return parts
 
 
 def ops_password() -> str:
@@ -60,7 +99,11 @@ class Stack:
 
     @property
     def processes(self) -> list[str]:
-        return [name for name in self.ports if name in SERVICES or name == LEGACY_SIM]
+        return [name for name in self.ports if name in self.service_processes or name == LEGACY_SIM]
+
+    @property
+    def service_processes(self) -> list[str]:
+        return service_processes(self.ports)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -114,6 +157,13 @@ class Stack:
         receiver = f"127.0.0.1:{self.ports[WEBHOOK_RECEIVER]}"
         return ",".join(filter(None, [os.environ.get("ONEWINDOW_WEBHOOK_ALLOW", ""), receiver]))
 
+    def own_wiring(self, name: str) -> dict[str, str]:
+        """What process `name` alone gets: a replica of the adapter hears the callbacks of
+        what it filed itself, on its own port."""
+        if service_of(name) == "dept_adapter":
+            return {"ONEWINDOW_ADAPTER_PUBLIC_URL": self.url(name)}
+        return {}
+
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
         for name in self.processes:
             self.start_service(name, extra_env)
@@ -121,21 +171,28 @@ class Stack:
     def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         (self.root / "run").mkdir(parents=True, exist_ok=True)
+        service = service_of(name)
         env = {
             **os.environ,
             **self.wiring(),
             "ONEWINDOW_HTTP_PORT": str(self.ports[name]),
+            **self.own_wiring(name),
             **(extra_env or {}),
         }
         log = (self.root / "logs" / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
+            [sys.executable, "-m", f"services.{service}"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         self.pidfile(name).write_text(str(process.pid))
 
     def pidfile(self, name: str) -> Path:
         return self.root / "run" / f"{name}.pid"
+
+    def recorded(self) -> list[str]:
+        """The processes with a pid file, in the order of the local parts: also the replicas
+        an earlier `up` started."""
+        return sorted((p.stem for p in (self.root / "run").glob("*.pid")), key=part_order)
 
     def stop_service(self, name: str) -> bool:
         return stop_pidfile(self.pidfile(name), timeout=35)
@@ -183,7 +240,8 @@ class Stack:
 
     def stop_all_recorded(self) -> None:
         """What `onewindow down` does: also stops what an earlier `up` left running."""
-        self.stop_services()
+        for name in self.recorded():
+            self.stop_service(name)
         EmbeddedBroker(self.root / "broker", self.kafka_port).stop()
         EmbeddedPostgres(self.root / "postgres", self.pg_port).stop()
 

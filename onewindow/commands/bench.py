@@ -69,6 +69,12 @@ def bench_flow(
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Own stack: processes of each of router, dept_adapter and notifier."
+        ),
+    ] = 1,
     target: Annotated[
         str | None,
         typer.Option(help="Load a running system: intake's URL, e.g. http://127.0.0.1:8001."),
@@ -95,9 +101,14 @@ def bench_flow(
     from onewindow.load.plot import plot_flow
 
     weights, pace = mix_option(mix), pace_option(rate)
-    setup = FlowSetup(applications, weights, str(pace), concurrency, legacy_latency)
+    if target and replicas != 1:
+        raise typer.BadParameter("is for the own stack, not a --target", param_hint="--replicas")
+    setup = FlowSetup(
+        applications, weights, str(pace), concurrency, legacy_latency,
+        replicas=None if target else replicas,
+    )  # fmt: skip
     with _flow_target(target, workdir, database_url, legacy_url, target_home,
-                      webhook_secret) as reached:  # fmt: skip
+                      webhook_secret, replicas) as reached:  # fmt: skip
         flow = run(reached, setup, pace, timeout)
     figures = as_dict(flow.figures)
     typer.echo(as_table(flow.figures))
@@ -116,7 +127,7 @@ def bench_flow(
 @contextmanager
 def _flow_target(
     target: str | None, workdir: Path | None, database_url: str, legacy_url: str,
-    target_home: Path | None, webhook_secret: str | None,
+    target_home: Path | None, webhook_secret: str | None, replicas: int,
 ) -> Iterator[Any]:  # fmt: skip
     from onewindow.load.session import Target
 
@@ -128,7 +139,7 @@ def _flow_target(
         secret = webhook_secret or NotifierSettings().webhook_secret.get_secret_value()
         yield Target(target.rstrip("/"), database_url, legacy_url, secret, target_home or home())
         return
-    with own_stack_started(workdir, "onewindow-flow-", lambda _: {}) as (_, reached):
+    with own_stack_started(workdir, "onewindow-flow-", lambda _: {}, replicas) as (_, reached):
         yield reached
 
 

@@ -49,6 +49,12 @@ def chaos(
         float | None,
         typer.Option(min=0, help="The adapter's breaker's open time (small: 5; default: as set)."),
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Processes of each of router, dept_adapter and notifier; each is a victim."
+        ),
+    ] = 1,
     seed: Annotated[int | None, typer.Option(help="Of the fault plan; default: random.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report.")] = None,
     workdir: Annotated[
@@ -80,6 +86,7 @@ def chaos(
         breaker_open_seconds=breaker_open_seconds
         if breaker_open_seconds is not None
         else preset.get("breaker_open_seconds"),
+        replicas=replicas,
     )
     try:
         plan = setup.plan()
@@ -89,7 +96,7 @@ def chaos(
     console.log(f"seed {setup.seed}; faults: "
                 + ", ".join(f"{f.kind} {f.target} at {f.at:g} s" for f in plan))  # fmt: skip
     extra_env = partial(stack_env, setup)
-    with own_stack_started(workdir, "onewindow-chaos-", extra_env) as (control, target):
+    with own_stack_started(workdir, "onewindow-chaos-", extra_env, replicas) as (control, target):
         report = uvloop.run(run_chaos(control, target, setup, console))
     typer.echo(as_table(report))
     if json_path:

@@ -37,10 +37,14 @@ def pace_option(text: str) -> Pace:
 
 @contextmanager
 def own_stack_started(
-    workdir: Path | None, prefix: str, extra_env: Callable[[Path], dict[str, str]]
+    workdir: Path | None,
+    prefix: str,
+    extra_env: Callable[[Path], dict[str, str]],
+    replicas: int = 1,
 ) -> Iterator[tuple[StackControl, Target]]:
-    """A stack of the command's own under ``workdir`` (kept) or a temporary folder, its
-    notifier signing with a secret made for the run; a failed start exits 1 with its cause."""
+    """A stack of the command's own under ``workdir`` (kept) or a temporary folder, with
+    ``replicas`` of each service that may have several, its notifier signing with a secret made
+    for the run; a failed start exits 1 with its cause."""
     from onewindow.load.control import own_stack
     from onewindow.load.session import Target
 
@@ -50,7 +54,7 @@ def own_stack_started(
         env = {"ONEWINDOW_WEBHOOK_SECRET": secrets.token_urlsafe(24), **extra_env(root)}
         typer.echo(f"starting a stack of its own under {root} ...", err=True)
         try:
-            control = keep.enter_context(own_stack(root, env))
+            control = keep.enter_context(own_stack(root, env, replicas))
         except RuntimeError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(1) from None

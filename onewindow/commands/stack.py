@@ -12,12 +12,21 @@ from typing import Annotated, Any
 import typer
 
 from onewindow.commands.options import DEFAULT_DATABASE_URL
-from onewindow.stack import WEBHOOK_RECEIVER, Stack, ops_password
+from onewindow.stack import WEBHOOK_RECEIVER, Stack, local_parts, ops_password
+
+Replicas = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Processes of each of router, dept_adapter and notifier (the second on the"
+        " service's port + 100, ...).",
+    ),
+]
 
 
-def up() -> None:
+def up(replicas: Replicas = 1) -> None:
     """Start PostgreSQL, the broker, every service and the legacy systems; Ctrl-C stops them."""
-    with _running(Stack()) as stack:
+    with _running(Stack(ports=local_parts(replicas))) as stack:
         typer.echo(_where(stack))
         typer.echo("OneWindow is up. Ctrl-C stops everything.")
         signal.pause()
@@ -25,6 +34,7 @@ def up() -> None:
 
 def demo(
     stay: Annotated[bool, typer.Option(help="Keep the system running afterwards.")] = False,
+    replicas: Replicas = 1,
 ) -> None:
     """Submit one application of every matter and watch it to its one result.
 
@@ -35,7 +45,7 @@ def demo(
 
     from onewindow.demo import run_demo
 
-    stack = Stack()
+    stack = Stack(ports=local_parts(replicas))
     if stack.service_ready(stack.ports["intake"]):
         stack.database_url = os.environ.get("ONEWINDOW_DATABASE_URL", DEFAULT_DATABASE_URL)
         ok = asyncio.run(_demo(stack, run_demo, Console()))

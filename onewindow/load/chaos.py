@@ -22,7 +22,7 @@ from onewindow.load.mix import spread
 from onewindow.load.observer import ResultObserver
 from onewindow.load.pacing import Pace
 from onewindow.load.session import Target, showing_progress, until_results
-from onewindow.stack import SERVICES
+from onewindow.stack import local_parts, service_processes
 from services.dept_adapter.config import HERE
 
 DEPARTMENTS_FILE = HERE / "departments.yaml"
@@ -42,14 +42,16 @@ class ChaosSetup:
     breaker_open_seconds: float | None = None  # None: as departments.yaml has it
     concurrency: int = 32
     quiet_seconds: float = 5.0  # after the last result, for a late second outcome or resend
+    replicas: int = 1  # of router, dept_adapter and notifier: each replica is killed on its own
 
     @property
     def window_seconds(self) -> float:
         return self.applications / self.rate
 
     def plan(self) -> list[PlannedFault]:
+        victims = service_processes(local_parts(self.replicas))
         return plan_faults(
-            self.window_seconds, self.kill_every, self.faults, random.Random(self.seed)
+            self.window_seconds, self.kill_every, self.faults, random.Random(self.seed), victims
         )
 
 
@@ -96,7 +98,9 @@ async def run_chaos(
         offers, observer.by_key, done, start, double_filings(ledger),
         legacy_requests=sum(c["requests"] for keys in ledger.values() for c in keys.values()),
         unsigned=observer.unsigned,
-        services_down=[s for s in SERVICES if not control.stack.service_alive(s)],
+        services_down=[
+            s for s in control.stack.service_processes if not control.stack.service_alive(s)
+        ],
     )  # fmt: skip
 
 

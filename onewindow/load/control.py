@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from onewindow.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from onewindow.load.cpu import Watched
-from onewindow.stack import LEGACY_SIM, LOCAL_PARTS, SERVICES, Stack
+from onewindow.stack import LEGACY_SIM, SERVICES, Stack, local_parts
 
 T = TypeVar("T")
 
@@ -28,11 +28,12 @@ def free_ports(names: list[str]) -> dict[str, int]:
 
 
 @contextmanager
-def own_stack(root: Path, extra_env: dict[str, str]) -> Iterator[StackControl]:
-    """Embedded PostgreSQL and broker, every service and legacy_sim under ``root``, on free
-    ports, whatever ONEWINDOW_DATABASE_URL and ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS say; stopped
-    on leaving (services killed: what they were doing is of no interest any more)."""
-    ports = free_ports(["postgres", "broker", *LOCAL_PARTS])
+def own_stack(root: Path, extra_env: dict[str, str], replicas: int = 1) -> Iterator[StackControl]:
+    """Embedded PostgreSQL and broker, every service (``replicas`` of those that may have
+    several) and legacy_sim under ``root``, on free ports, whatever ONEWINDOW_DATABASE_URL and
+    ONEWINDOW_KAFKA_BOOTSTRAP_SERVERS say; stopped on leaving (services killed: what they were
+    doing is of no interest any more)."""
+    ports = free_ports(["postgres", "broker", *local_parts(replicas)])
     stack = Stack(
         root=root,
         pg_port=ports.pop("postgres"),
@@ -58,9 +59,11 @@ class StackControl:
         self.stack, self.extra_env = stack, extra_env
 
     def kill_service(self, name: str) -> None:
-        """SIGKILL ``name`` and start it again at once (its readiness is not waited for)."""
-        if name not in SERVICES:
-            raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+        """SIGKILL ``name`` (a service, or one replica of it) and start it again at once (its
+        readiness is not waited for)."""
+        known = self.stack.service_processes
+        if name not in known:
+            raise ValueError(f"unknown service {name!r}; one of {', '.join(known)}")
         self.stack.kill_service(name)
         self.stack.start_service(name, self.extra_env)
 
@@ -86,14 +89,14 @@ class StackControl:
 
 
 def watched_parts(root: Path | None) -> list[Watched]:
-    """Every part of a stack whose pid files are under ``root`` (own or `onewindow up`'s; None:
-    not known, so not measured), and this process itself (its own time only: the stack it
-    started is its children)."""
+    """Every part of a stack whose pid files are under ``root`` (own or `onewindow up`'s, each
+    replica its own part; None: not known, so not measured), and this process itself (its own
+    time only: the stack it started is its children)."""
     names = [*SERVICES, LEGACY_SIM, "postgresql", "broker"]
     parts = [Watched(name, None) for name in names]
     if root is not None:
         stack = Stack(root=root)
-        parts = [Watched(name, _pid(stack.pidfile(name))) for name in (*SERVICES, LEGACY_SIM)]
+        parts = [Watched(name, _pid(stack.pidfile(name))) for name in stack.recorded()]
         parts.append(Watched("postgresql", EmbeddedPostgres(root / "postgres", 0).running_pid()))
         parts.append(Watched("broker", EmbeddedBroker(root / "broker", 0).running_pid()))
     return [*parts, Watched("load client", os.getpid(), tree=False)]

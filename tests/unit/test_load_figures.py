@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
 from onewindow.load.cpu import ProcStat, Watched, milliseconds, parse_stat, ticks, tree_ticks
 from onewindow.load.figures import counts_per_second, per_second, percentile
-from onewindow.load.flow_report import FlowSetup, flow_figures
+from onewindow.load.flow_report import FlowSetup, as_table, flow_figures
 from onewindow.load.generator import Offer, retryable
 from onewindow.load.mix import MixError, parse_mix, spread
 from onewindow.load.observer import Arrivals
@@ -133,6 +134,27 @@ def test_flow_figures_take_accepted_over_the_submission_window_and_results_over_
     assert figures.latency_s == {"p50": 3.0, "p95": 9.0, "p99": 9.0, "max": 9.0}
     assert figures.cpu_ms_per_application == {"intake": 50.0, "x": None}
     assert figures.refusals == {"503": 1}
+
+
+def test_cpu_per_application_sums_a_service_s_replicas_and_keeps_each() -> None:
+    offers = [Offer("a", "newborn", {}, first_sent=100.0, accepted_at=100.1, attempts=1)]
+    arrivals = {"a": Arrivals([_arrived(101.0)])}
+    setup = FlowSetup(1, {"newborn": 1}, "max", 8, "zero", replicas=2)
+    cpu_ms = {
+        "intake": 10.0, "router": 30.0, "router-2": 12.0,
+        "notifier": 5.0, "notifier-2": None, "load client": 1.0,
+    }  # fmt: skip
+    figures = flow_figures(setup, offers, arrivals, events=10, cpu_ms=cpu_ms)
+    assert figures.cpu_ms_per_application == {
+        "intake": 10.0, "router": 42.0, "notifier": None, "load client": 1.0,
+    }  # fmt: skip
+    assert figures.cpu_ms_per_replica == {
+        "router": {"router": 30.0, "router-2": 12.0},
+        "notifier": {"notifier": 5.0, "notifier-2": None},
+    }
+    table = as_table(figures)
+    assert "2 replicas" in table.splitlines()[0]
+    assert re.search(r"router +42\.0 ms +\(2 replicas: 30\.0 \+ 12\.0\)", table)
 
 
 def test_what_a_front_end_submits_again() -> None:
