@@ -119,12 +119,17 @@ class Relay:
         """Relay until `stop` is set, then publish what is left and return."""
         async with self.pool.acquire() as lock_conn:
             schema = await lock_conn.fetchval("SELECT current_schema()")
+            standing_by = False
             while not await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", "relay:" + schema
             ):
-                log.info("relay standing by: another relay holds the schema", schema=schema)
+                if not standing_by:  # said once, not every look: a standby may wait for days
+                    log.info("relay standing by: another relay holds the schema", schema=schema)
+                    standing_by = True
                 if await _wait(stop, self.standby_seconds):
                     return
+            if standing_by:
+                log.info("relay taking over: the one that held the schema is gone", schema=schema)
             await lock_conn.add_listener(schema + ".events", self._on_notify)
             # The lock lives as long as this session: when it ends, so must this relay.
             lock_lost = asyncio.Event()

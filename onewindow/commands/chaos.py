@@ -55,6 +55,10 @@ def chaos(
             min=1, help="Processes of each of router, dept_adapter and notifier; each is a victim."
         ),
     ] = 1,
+    victims: Annotated[
+        str | None,
+        typer.Option(help="Processes to kill, e.g. router-2,notifier (default: every service's)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Of the fault plan; default: random.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report.")] = None,
     workdir: Annotated[
@@ -87,6 +91,7 @@ def chaos(
         if breaker_open_seconds is not None
         else preset.get("breaker_open_seconds"),
         replicas=replicas,
+        victims=tuple(v.strip() for v in (victims or "").split(",") if v.strip()),
     )
     try:
         plan = setup.plan()

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from onewindow.load.chaos_report import ChaosReport, DoneFault, chaos_report
 from onewindow.load.control import StackControl
-from onewindow.load.faults import PlannedFault, plan_faults
+from onewindow.load.faults import PlanError, PlannedFault, plan_faults
 from onewindow.load.generator import Retrying, make_offers, offer_all
 from onewindow.load.legacy import LegacyControl, double_filings
 from onewindow.load.mix import spread
@@ -43,13 +43,20 @@ class ChaosSetup:
     concurrency: int = 32
     quiet_seconds: float = 5.0  # after the last result, for a late second outcome or resend
     replicas: int = 1  # of router, dept_adapter and notifier: each replica is killed on its own
+    victims: tuple[str, ...] = ()  # the processes the kills pick from; none named: every one
 
     @property
     def window_seconds(self) -> float:
         return self.applications / self.rate
 
     def plan(self) -> list[PlannedFault]:
-        victims = service_processes(local_parts(self.replicas))
+        every = service_processes(local_parts(self.replicas))
+        unknown = sorted(set(self.victims) - set(every))
+        if unknown:
+            raise PlanError(
+                f"no process {', '.join(unknown)} to kill; there are {', '.join(every)}"
+            )
+        victims = list(self.victims) or every
         return plan_faults(
             self.window_seconds, self.kill_every, self.faults, random.Random(self.seed), victims
         )

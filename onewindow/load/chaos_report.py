@@ -4,6 +4,7 @@ took to heal after each fault; a table, JSON, and the verdict."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -72,6 +73,7 @@ class ChaosReport:
     not_accepted: int  # never answered 202, retried until the settle deadline or refused
     refusals: list[str]  # a few answers of those never accepted
     results: int
+    outcomes: dict[str, int]  # the one results by kind: result, rejection, ...
     lost: int  # accepted, no one result by the settle deadline
     lost_applications: list[str]  # their application ids (the first 20), to look into
     more_than_one_outcome: int  # applications with two or more distinct outcome notices
@@ -117,6 +119,7 @@ def chaos_report(
         not_accepted=len(never),
         refusals=sorted({o.refusal or "not offered" for o in never})[:5],
         results=len(answered),
+        outcomes=dict(Counter(str(arrivals[o.key].outcomes[0].body.get("kind")) for o in answered)),
         lost=len(accepted) - len(answered),
         lost_applications=[
             str(o.application_id) for o in accepted if not arrivals.get(o.key, Arrivals()).outcomes
@@ -147,7 +150,7 @@ def as_table(report: ChaosReport) -> str:
         f"accepted (202)                   {r.accepted:,}"
         + (f"   never accepted: {r.not_accepted:,} {r.refusals}" if r.not_accepted else ""),
         f"one results                      {r.results:,}   (submit → result p50 "
-        f"{_s(r.latency_p50_s)})",
+        f"{_s(r.latency_p50_s)}; {', '.join(f'{k} {n:,}' for k, n in sorted(r.outcomes.items()))})",
         f"lost (accepted, no one result)   {r.lost:,}"
         + (f"   e.g. {', '.join(r.lost_applications[:3])}" if r.lost else ""),
         f"more than one outcome            {r.more_than_one_outcome:,}",

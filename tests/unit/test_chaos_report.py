@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
+from onewindow.load.chaos import ChaosSetup
 from onewindow.load.chaos_report import DoneFault, chaos_report, healing
 from onewindow.load.faults import PlanError, PlannedFault, plan_faults
 from onewindow.load.generator import Offer
@@ -48,6 +50,20 @@ def test_a_window_too_short_for_the_faults_is_refused() -> None:
         plan_faults(16, 5, {"kill", "postgres", "broker"}, random.Random(1))
     with pytest.raises(PlanError, match="unknown fault kinds"):
         plan_faults(60, 5, {"meteor"}, random.Random(1))
+
+
+def test_with_replicas_each_replica_is_a_victim_of_its_own_or_those_named() -> None:
+    setup = ChaosSetup(
+        applications=60, rate=2, kill_every=4, settle_timeout=60, faults=frozenset({"kill"}),
+        error_rate=0, timeout_rate=0, mix={"newborn": 1}, seed=1, replicas=2,
+    )  # fmt: skip
+    assert {f.target for f in setup.plan()} == {
+        "intake", "router", "router-2", "dept_adapter", "dept_adapter-2", "notifier", "notifier-2",
+    }  # fmt: skip
+    named = replace(setup, victims=("router-2", "notifier"))
+    assert Counter(f.target for f in named.plan()) == {"router-2": 4, "notifier": 3}
+    with pytest.raises(PlanError, match="no process router-3 to kill"):
+        replace(setup, victims=("router-3",)).plan()
 
 
 def test_double_filings_are_keys_filed_twice_or_subtasks_under_several_keys() -> None:
@@ -98,11 +114,14 @@ def test_the_verdict_counts_lost_doubles_and_never_accepted_but_not_resends() ->
     ]
     arrivals = {
         "ok": Arrivals([_delivery("ok", 5.0, "n1"), _delivery("ok", 6.0, "n1")]),  # a resend
-        "twice": Arrivals([_delivery("twice", 5.0, "n2"), _delivery("twice", 7.0, "n3")]),
+        "twice": Arrivals(
+            [_delivery("twice", 5.0, "n2", "rejection"), _delivery("twice", 7.0, "n3")]
+        ),
         "lost": Arrivals(others=[_delivery("lost", 4.0, "s1", kind="supplement")]),
     }
     report = chaos_report(offers, arrivals, [], 0.0, DoubleFilings({}, {}), 10, 0, [])
     assert (report.accepted, report.results, report.lost) == (3, 2, 1)
+    assert report.outcomes == {"result": 1, "rejection": 1}  # by the first outcome notice
     assert report.lost_applications == ["B"]
     assert report.more_than_one_outcome == 1
     assert report.resends == 1
