@@ -40,9 +40,8 @@ from eventlog.broker_watch import event_id_of, records_at
 from eventlog.dead_letters import DeadLetter, keep
 from eventlog.inbox import Handler, Inbox, StreamsOf
 from eventlog.retry import Backoff
-from eventlog.store import ConcurrencyConflict
+from eventlog.store import DATABASE_AWAY, ConcurrencyConflict
 from eventlog.unit_of_work import DerivedFactory, UnitOfWork
-from runtime.database import DATABASE_AWAY
 from runtime.metrics import CONSUMED, CONSUMER_FAILURES
 from runtime.tracing import traced
 
