@@ -7,12 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from contracts.catalog import Catalog
+from contracts.certificates import utc_timestamp
 from services.notifier.domain.applications import (
     KnownApplication,
     material_names,
     subtask_title,
 )
-from services.notifier.domain.canonical import utc_timestamp
 from services.notifier.domain.clocks import ClockEvent, clock_key, stage
 from services.notifier.domain.contacts import Recipient
 from services.notifier.domain.events import NoticePrepared
