@@ -8,6 +8,7 @@ from uuid import UUID
 
 from contracts.catalog import Catalog
 from contracts.certificates import utc_timestamp
+from contracts.departments import department_name
 from services.notifier.domain.applications import (
     KnownApplication,
     material_names,
@@ -21,7 +22,6 @@ from services.notifier.domain.reminder_templates import (
     render_deficiency_reminder,
     render_supplement_reminder,
 )
-from services.notifier.domain.result import department_name
 from services.notifier.domain.supervision_templates import render_supervision, watched_step
 
 

@@ -9,13 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from contracts.certificates import sha256_hex, utc_timestamp, verification_hash
-from contracts.departments import DEPARTMENTS
+from contracts.departments import department_name
 from contracts.events import Certificate, OutcomeDecided
-
-
-def department_name(code: str) -> str:
-    """The Chinese name of a department; its code when the list does not know it."""
-    return DEPARTMENTS.get(code, code).split(" (")[0]
 
 
 @dataclass(frozen=True)
