@@ -83,7 +83,7 @@ def _check_inputs(matter: Matter, subtask: Subtask, fail: Fail) -> None:
         field = f"subtasks[{subtask.code}].inputs.{name}"
         reference = _reference(matter, subtask, value, field, fail)
         if isinstance(reference, SharedReference):
-            _check_shared(matter, subtask, reference, f"{field}: {value!r}", fail)
+            _check_shared(matter, subtask, reference, field, fail)
 
 
 def _reference(
@@ -124,21 +124,23 @@ def _reference(
 def _check_shared(
     matter: Matter, subtask: Subtask, reference: SharedReference, field: str, fail: Fail
 ) -> None:
+    value = f"'$shared.{reference.material}.{reference.field}'"
     codes = {m.code: m for m in matter.materials}
     material = codes.get(reference.material)
     if material is None:
-        raise fail(field, f"no material {reference.material!r}")
+        raise fail(field, f"{value}: no material {reference.material!r}")
     dataset = material.register
     if dataset is None:
-        raise fail(field, f"material {material.code!r} is not fetched from a register")
+        raise fail(field, f"{value}: material {material.code!r} is not fetched from a register")
     if reference.field not in DATASETS[dataset].fields:
         known = ", ".join(DATASETS[dataset].fields)
-        raise fail(field, f"register {dataset!r} has no field {reference.field!r} ({known})")
+        reason = f"{value}: register {dataset!r} has no field {reference.field!r} ({known})"
+        raise fail(field, reason)
     if material.code not in subtask.materials:
         raise fail(
             field,
-            f"material {material.code!r} is not among the sub-task's materials, so it is"
-            " not fetched for it",
+            f"{value}: material {material.code!r} is not among the sub-task's materials, so it"
+            " is not fetched for it",
         )
 
 
