@@ -62,7 +62,8 @@ class Inbox:
         rejected: list[tuple[Envelope, str]] = []
         while True:
             try:
-                return await self._process_once(remaining, handler), rejected
+                fresh, unprocessable = await self._process_once(remaining, handler)
+                return fresh, rejected + unprocessable
             except _Poisoned as poisoned:
                 remaining.remove(poisoned.envelope)
                 rejected.append((poisoned.envelope, poisoned.reason))
@@ -84,9 +85,14 @@ class Inbox:
             )
         return {r["event_id"] for r in rows}
 
-    async def _process_once(self, envelopes: Sequence[Envelope], handler: Handler) -> int:
+    async def _process_once(
+        self, envelopes: Sequence[Envelope], handler: Handler
+    ) -> tuple[int, list[tuple[Envelope, str]]]:
+        """New events handled, and the Unprocessable ones: each taken back within the batch
+        (it stays in the inbox, as dead-lettered), or — when its work cannot be taken back
+        alone — the whole batch rolled back to be handled again without it."""
         if not envelopes:
-            return 0
+            return 0, []
         async with self.pool.acquire() as conn, conn.transaction():
             fresh_ids = {
                 r["event_id"]
@@ -103,15 +109,19 @@ class Inbox:
             uow = PostgresUnitOfWork(conn, self.derived)
             if self.streams_of is not None:
                 await uow.read_many(s for e in fresh for s in self.streams_of(e))
+            unprocessable: list[tuple[Envelope, str]] = []
             for envelope in fresh:
+                mark = uow.mark()
                 try:
                     await handler(envelope, uow)
                 except Unprocessable as exc:
-                    raise _Poisoned(envelope, str(exc)) from exc
+                    if not uow.rewind(mark):
+                        raise _Poisoned(envelope, str(exc)) from exc
+                    unprocessable.append((envelope, str(exc)))
             await uow.commit()
         for action in uow.committed_actions:
             try:
                 action()
             except Exception:  # what is committed stays committed: the batch is done
                 log.exception("an after-commit action failed")
-        return len(fresh)
+        return len(fresh) - len(unprocessable), unprocessable

@@ -44,9 +44,24 @@ class Stream:
         return bool(self.events)
 
 
+@dataclass(frozen=True)
+class Mark:
+    streams: dict[str, Stream]
+    appends: dict[str, StreamAppend]
+    actions: int
+    writers: dict[type[Any], Any]
+
+
+def _mark_of(writer: Derived) -> Any:
+    mark = getattr(writer, "mark", None)
+    return mark() if mark is not None else None
+
+
 class Derived(Protocol):
     """The writer of one kind of a service's own rows (a read model, an index): it gathers
-    what handlers hand it and writes it when the unit of work commits."""
+    what handlers hand it and writes it when the unit of work commits. A writer that can
+    also `mark()` what it gathered and `rewind(mark)` to it (`rewind(None)`: to nothing) lets
+    one event's work be taken back while the others' stays (`UnitOfWork.rewind`)."""
 
     async def flush(self) -> None: ...
 
@@ -100,6 +115,27 @@ class UnitOfWork(ABC):
         """Run `action` once this unit of work committed; never if it rolls back."""
         self.committed_actions.append(action)
 
+    def mark(self) -> Mark:
+        """What was done so far, to `rewind` to."""
+        writers = {kind: _mark_of(w) for kind, w in self._writers().items()}
+        return Mark(dict(self._streams), dict(self._appends), len(self.committed_actions), writers)
+
+    def rewind(self, mark: Mark) -> bool:
+        """Take back what was done since `mark`; False (nothing taken back) when a writer of
+        derived rows touched since cannot rewind: then only rolling back the whole unit can."""
+        writers = self._writers()
+        if any(not hasattr(w, "rewind") for w in writers.values()):
+            return False
+        self._streams, self._appends = dict(mark.streams), dict(mark.appends)
+        del self.committed_actions[mark.actions :]
+        for kind, writer in writers.items():
+            writer.rewind(mark.writers.get(kind))  # type: ignore[attr-defined]
+        return True
+
+    @abstractmethod
+    def _writers(self) -> dict[type[Any], Derived]:
+        """The writers of derived rows handed out so far."""
+
     @abstractmethod
     def derived(self, kind: type[D]) -> D:
         """This unit's writer of `kind` rows, the same one for the whole unit."""
@@ -129,6 +165,9 @@ class PostgresUnitOfWork(UnitOfWork):
         writer = self._derived[kind]
         assert isinstance(writer, kind)
         return writer
+
+    def _writers(self) -> dict[type[Any], Derived]:
+        return self._derived
 
     async def _load(self, stream_ids: Sequence[str]) -> Mapping[str, Sequence[Envelope]]:
         recorded = await read_streams(self._conn, stream_ids)
@@ -165,6 +204,9 @@ class InMemoryUnitOfWork(UnitOfWork):
                 assert isinstance(fake, kind)
                 return fake
         raise LookupError(f"no fake of {kind.__name__} rows given to this unit of work")
+
+    def _writers(self) -> dict[type[Any], Derived]:
+        return dict(self._fakes)
 
     async def _load(self, stream_ids: Sequence[str]) -> Mapping[str, Sequence[Envelope]]:
         return {s: list(self.log.streams.get(s, ())) for s in stream_ids}

@@ -8,8 +8,8 @@ span), so every hop of an application stays in the trace its submission started.
 Configured by the standard variables: OTEL_SDK_DISABLED, OTEL_SERVICE_NAME (default: the
 service's name), OTEL_TRACES_EXPORTER (otlp, console, none; default otlp),
 OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and the exporter's other OTEL_EXPORTER_OTLP_* variables.
-Without an endpoint nothing is exported, but spans (and so trace ids in envelopes and
-logs) still exist.
+Without an endpoint nothing is exported and spans are not recorded, but they still have
+their ids, so trace ids are in envelopes and logs all the same.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Link, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -53,8 +54,14 @@ def configure_tracing(service: str) -> TracerProvider | None:
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return None
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
-    provider = TracerProvider(resource=Resource.create(named))
-    for exporter in span_exporters(os.environ):
+    exporters = span_exporters(os.environ)
+    # Spans nobody exports are not recorded (they cost nothing), yet every one still has its
+    # ids: trace ids travel in envelopes and log lines all the same.
+    unexported = not exporters and not os.environ.get("OTEL_TRACES_SAMPLER")
+    provider = TracerProvider(
+        resource=Resource.create(named), sampler=ALWAYS_OFF if unexported else None
+    )
+    for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider

@@ -197,7 +197,7 @@ def _record(
     history = [*stream.events, *new]
     replayed.keep(stream.stream_id, history, final)
     application_id = new[0].application_id
-    uow.derived(ClockMarks).mark(stream.stream_id, application_id, next_mark(final), len(history))
+    uow.derived(ClockMarks).record(stream.stream_id, application_id, next_mark(final), len(history))
     uow.after_commit(partial(metrics.count, list(stream.events), new))
     for event in (decode(e) for e in new):
         if isinstance(event, OutcomeDecided):

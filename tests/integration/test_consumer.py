@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from uuid6 import uuid7
 
 from contracts.kafka import to_kafka
-from contracts.topics import DEAD_LETTER
 from tests.conftest import ROOT
-from tests.helpers import event
+from tests.helpers import dead_letter_reasons, event
 
 
 async def _produce(kafka: str, topic: str, records: list[tuple[bytes, bytes, list]]) -> None:  # type: ignore[type-arg]
@@ -101,29 +100,9 @@ async def test_malformed_records_go_to_dead_letters_and_do_not_block(
                 return await conn.fetchval("SELECT count(*) FROM events") == 1
 
         await _wait_for(good_one_handled)
-        reasons = await _dead_letters(stack.kafka, group, 2)
+        reasons = await dead_letter_reasons(stack.kafka, group, 2)
         assert any("not UTF-8 JSON" in r for r in reasons), reasons
         assert any("event_id" in r for r in reasons), reasons
     finally:
         consumer.terminate()
         consumer.wait(10)
-
-
-async def _dead_letters(kafka: str, from_consumer: str, expected: int) -> list[str]:
-    reader = AIOKafkaConsumer(
-        DEAD_LETTER, bootstrap_servers=kafka, group_id=f"read-{uuid7()}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
-    )  # fmt: skip
-    await reader.start()
-    reasons: list[str] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(reasons) < expected:
-                for records in (await reader.getmany(timeout_ms=500)).values():
-                    for r in records:
-                        headers = dict(r.headers)
-                        if headers.get("dead_letter_consumer") == from_consumer.encode():
-                            reasons.append(headers["dead_letter_reason"].decode())
-    finally:
-        await reader.stop()
-    return reasons

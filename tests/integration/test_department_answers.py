@@ -37,8 +37,8 @@ from services.intake.adapters.rebuild import rebuild_read_model
 from services.router import bootstrap as router
 from services.router.handlers import process_stream
 from tests.conftest import Stack
+from tests.helpers import dead_letter_reasons
 from tests.integration.in_process import client_of, intake_on
-from tests.integration.test_consumer import _dead_letters as dead_letters
 from tests.integration.test_intake_read_model import OUTPUTS, snapshot
 from tests.integration.test_tracing_flow import start_at_the_end
 
@@ -188,7 +188,8 @@ async def test_wrong_answers_change_nothing_the_applicant_sees(
         subtask="psb-nonexistent", department="psb", filing_key=f"{window.app}:psb-nonexistent:1"
     )
     await window.answer(seal, nowhere)
-    (reason,) = await dead_letters(stack.kafka, f"{window.router.name}.process", 1)
+    router = f"{window.router.name}.process"
+    (reason,) = await dead_letter_reasons(stack.kafka, router, 1, about=str(window.app))
     assert "psb-nonexistent" in reason and "which it does not have" in reason
     assert str(window.app) in reason
     assert seen(await window.page()) == before

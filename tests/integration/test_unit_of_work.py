@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from asyncpg.transaction import Transaction
 
 from eventlog.unit_of_work import PostgresUnitOfWork, UnitOfWork
 from tests.unit_of_work_contract import Notes, UnitOfWorkContract
@@ -15,24 +16,30 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
     @pytest.fixture(autouse=True)
     async def _connections(self, pool: asyncpg.Pool) -> AsyncIterator[None]:
         self.pool, self._notes = pool, Notes()
-        self.open: list[tuple[asyncpg.Connection, object]] = []
+        self.open: dict[UnitOfWork, tuple[asyncpg.Connection, Transaction]] = {}
         yield
-        for conn, transaction in self.open:
-            if not transaction.is_completed():  # type: ignore[attr-defined]
-                await transaction.rollback()  # type: ignore[attr-defined]
+        for conn, transaction in self.open.values():
+            await transaction.rollback()  # those not committed: their locks go with them
             await self.pool.release(conn)
 
     async def unit(self) -> UnitOfWork:
         conn = await self.pool.acquire()
         transaction = conn.transaction()
         await transaction.start()
-        self.open.append((conn, transaction))
-        return PostgresUnitOfWork(conn, {Notes: lambda _: self._notes})
+        uow = PostgresUnitOfWork(conn, {Notes: lambda _: self._notes})
+        self.open[uow] = (conn, transaction)
+        return uow
 
     async def commit(self, uow: UnitOfWork) -> None:
-        await uow.commit()
-        transaction = next(t for c, t in self.open if c is uow._conn)  # type: ignore[attr-defined]
-        await transaction.commit()  # type: ignore[attr-defined]
+        conn, transaction = self.open.pop(uow)
+        try:
+            await uow.commit()
+            await transaction.commit()
+        except BaseException:
+            await transaction.rollback()
+            raise
+        finally:
+            await self.pool.release(conn)
         for action in uow.committed_actions:
             action()
 

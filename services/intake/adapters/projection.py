@@ -230,6 +230,12 @@ class ReadModel:
         if projected is not None:
             self.pending.append(projected)
 
+    def mark(self) -> int:
+        return len(self.pending)
+
+    def rewind(self, mark: int | None) -> None:
+        del self.pending[mark or 0 :]
+
     async def flush(self) -> None:
         await _apply_projected(self.conn, self.pending)
         self.pending.clear()

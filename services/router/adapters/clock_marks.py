@@ -37,10 +37,16 @@ class ClockMarks:
         self.conn = conn
         self.marks: dict[str, tuple[UUID, datetime | None, int]] = {}
 
-    def mark(
+    def record(
         self, stream_id: str, application_id: UUID, next_at: datetime | None, version: int
     ) -> None:
         self.marks[stream_id] = (application_id, next_at, version)  # the latest state wins
+
+    def mark(self) -> dict[str, tuple[UUID, datetime | None, int]]:
+        return dict(self.marks)
+
+    def rewind(self, mark: dict[str, tuple[UUID, datetime | None, int]] | None) -> None:
+        self.marks = dict(mark or {})
 
     async def flush(self) -> None:
         if not self.marks:
