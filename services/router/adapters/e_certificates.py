@@ -75,6 +75,12 @@ class ECertificates:
                 )  # fmt: skip
         return tuple(found[p] for p in pairs if p in found)
 
+    def mark(self) -> int:
+        return len(self.rows)
+
+    def rewind(self, mark: int | None) -> None:
+        del self.rows[mark or 0 :]
+
     async def flush(self) -> None:
         if self.rows:
             await self.conn.execute(_WRITE, *map(list, zip(*self.rows, strict=True)))
