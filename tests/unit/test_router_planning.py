@@ -69,6 +69,7 @@ class Flow:
         self.matter = CATALOG.matter(matter)
         self.now = now  # the injected clock: a test moves it
         self.answering, self.unavailable, self.changed = answering, unavailable, changed
+        self.history: list[Event] = []  # every event recorded, in order
         submitted = ApplicationSubmitted(
             matter=matter, channel="web", client="web-portal", receipt_number="YC1",
             applicant=example["applicant"], form=form or example["form"], materials=materials,
@@ -85,6 +86,7 @@ class Flow:
     def _apply(self, events: list[Event]) -> list[Event]:
         for event in events:
             self.process = mutate(self.process, event)
+        self.history.extend(events)
         answers = []
         for asked in of(RegisterLookupRequested, events) if self.answering else []:
             answers += self.answer(asked)
