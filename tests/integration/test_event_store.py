@@ -103,3 +103,29 @@ def _as_role(dsn: str, role: str) -> str:
     parts = urlsplit(dsn)
     host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
     return urlunsplit(parts._replace(netloc=f"{role}:{role}@{host}"))
+
+
+async def test_concurrent_appends_are_committed_together_each_with_its_own_answer(
+    pool: asyncpg.Pool,
+) -> None:
+    store = EventStore(pool)
+    await store.append("taken", 0, [event()])
+    streams = [f"s-{n}" for n in range(60)]
+    answers = await asyncio.gather(
+        *(store.append(s, 0, [event(n=n)]) for n, s in enumerate(streams)),
+        store.append("taken", 0, [event()]),  # behind: refused alone
+        return_exceptions=True,
+    )
+    assert answers[:-1] == [1] * len(streams)
+    assert isinstance(answers[-1], ConcurrencyConflict) and answers[-1].stream_id == "taken"
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id = ANY($1::text[])", streams
+        )
+        # every row of a transaction has its start time: fewer transactions than appends
+        transactions = await conn.fetchval(
+            "SELECT count(DISTINCT recorded_at) FROM events WHERE stream_id = ANY($1::text[])",
+            streams,
+        )
+    assert stored == len(streams)
+    assert transactions < len(streams) / 4
