@@ -81,11 +81,14 @@ class DepartmentConfig(_Calls):
 
 class RegisterConfig(_Calls):
     """One register, read through the platform (or `base_url`: a department's own endpoint
-    speaking the platform's protocol). After `max_attempts` a lookup answers "unavailable"
-    and the applicant is asked to upload the material: a register never stalls an application."""
+    speaking the platform's protocol). A lookup retries it, and waits for its breaker to let
+    a call through, for at most `give_up_seconds` and `max_attempts` calls; then it answers
+    "unavailable" and the applicant is asked to upload the material: a register never
+    stalls an application, and a flaky one is ridden out."""
 
     timeout_seconds: float = Field(5.0, gt=0)
-    max_attempts: int = Field(3, ge=1)
+    max_attempts: int = Field(10, ge=1)
+    give_up_seconds: float = Field(60.0, gt=0)
 
 
 class DepartmentsConfigError(ValueError):

@@ -3,11 +3,12 @@ platform, one batch per register, all registers of a lookup at once; then record
 answer (RegisterLookupAnswered, published on onewindow.lookup-results).
 
 Each register has the resilience a department has: a time-out per call, retries with
-jittered back-off, a circuit breaker and a concurrency cap. Unlike a filing, a lookup never
-waits for a register to come back: after its attempts (or at once while the breaker is open)
-the register answers "unavailable", and the router asks the applicant to upload the material
-instead — a register that is down never stalls an application. Lookups are reads, so a run
-cut short by a restart simply runs again.
+jittered back-off, a circuit breaker and a concurrency cap. Unlike a filing, a lookup does not
+wait for a register to come back for as long as it takes: after its attempts or its time
+(`give_up_seconds`, waiting for an open breaker included) the register answers "unavailable",
+and the router asks the applicant to upload the material instead — a register that is down
+never stalls an application, while a flaky one is ridden out by the retries. Lookups are
+reads, so a run cut short by a restart simply runs again.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from services.dept_adapter.adapters.sharing import Register
 from services.dept_adapter.config import RegisterConfig
 from services.dept_adapter.department import SERVICE
 from services.dept_adapter.domain.backoff import retry_wait
-from services.dept_adapter.domain.breaker import CircuitBreaker, Clock
+from services.dept_adapter.domain.breaker import BreakerState, CircuitBreaker, Clock
 from services.dept_adapter.domain.filing import answering
 from services.dept_adapter.domain.lookup import Lookup
 from services.dept_adapter.domain.outcomes import Retryable, Terminal
@@ -127,34 +128,48 @@ class LookupWork:
     async def _attempts(
         self, calls: RegisterCalls, lookup: Lookup, index: int, part: DatasetLookup
     ) -> tuple[Records | str, int]:
-        config, attempts, error = calls.config, 0, ""
+        """Calls until the register answers, or `max_attempts` calls or `give_up_seconds`
+        are spent; while the breaker holds calls back, wait for it within that time."""
+        config, breaker, attempts = calls.config, calls.breaker, 0
+        give_up_at = self.clock() + config.give_up_seconds
         idempotency_key = f"{lookup.key}:{index}"
         application_id = lookup.requested.application_id
-        for attempt in range(1, config.max_attempts + 1):
-            if not calls.breaker.allow():
-                return f"circuit open; last error: {calls.last_error}", attempts
-            attempts += 1
-            answer = await measured(
-                (part.dataset, PROTOCOL, "lookup"),
-                lambda: calls.register.look_up(
-                    part, lookup.request.matter, application_id, idempotency_key
-                ),
-            )
-            if not isinstance(answer, Retryable):
-                calls.breaker.succeeded()  # the register answered
-                if isinstance(answer, Terminal):
-                    calls.last_error = answer.error
-                    return answer.error, attempts
-                return answer, attempts
-            calls.breaker.failed()
-            error = calls.last_error = answer.error
-            log.warning("register call failed", dataset=part.dataset, attempt=attempt, error=error)
-            if attempt < config.max_attempts:
-                backoff = config.backoff
-                await self.sleep(
-                    retry_wait(
-                        attempt, backoff.base_seconds, backoff.cap_seconds, self.roll(),
-                        answer.retry_after,
-                    )
+        while True:
+            if breaker.allow():
+                attempts += 1
+                answer = await measured(
+                    (part.dataset, PROTOCOL, "lookup"),
+                    lambda: calls.register.look_up(
+                        part, lookup.request.matter, application_id, idempotency_key
+                    ),
+                )
+                if not isinstance(answer, Retryable):
+                    breaker.succeeded()  # the register answered
+                    if isinstance(answer, Terminal):
+                        calls.last_error = answer.error
+                        return answer.error, attempts
+                    return answer, attempts
+                breaker.failed()
+                calls.last_error = answer.error
+                log.warning(
+                    "register call failed", dataset=part.dataset, attempt=attempts,
+                    error=answer.error,
                 )  # fmt: skip
-        return error, attempts
+                if attempts >= config.max_attempts:
+                    return answer.error, attempts
+                backoff = config.backoff
+                wait = retry_wait(
+                    attempts, backoff.base_seconds, backoff.cap_seconds, self.roll(),
+                    answer.retry_after,
+                )  # fmt: skip
+            else:  # open: until it lets a probe through; half-open: until the probe is done
+                wait = max(breaker.reopens_at - self.clock(), config.backoff.base_seconds)
+            if self.clock() + wait > give_up_at:
+                return self._gave_up(calls), attempts
+            await self.sleep(wait)
+
+    @staticmethod
+    def _gave_up(calls: RegisterCalls) -> str:
+        if calls.breaker.state is BreakerState.CLOSED:
+            return calls.last_error or "no answer in time"
+        return f"circuit open; last error: {calls.last_error}"

@@ -210,7 +210,9 @@ async def test_a_register_down_answers_unavailable_after_its_attempts_and_never_
 async def test_an_open_breaker_answers_unavailable_at_once_and_a_refusal_is_not_retried() -> None:
     clock, slept = Clock(), list[float]()
     register = FakeRegister(Retryable("platform answered 500"))
-    population = calls(register, clock, breaker={"failure_threshold": 2, "open_seconds": 30})
+    population = calls(
+        register, clock, give_up_seconds=10, breaker={"failure_threshold": 2, "open_seconds": 30}
+    )
     for _ in range(2):
         population.breaker.failed()
     log = FakeLog(requested(POPULATION))
@@ -218,12 +220,25 @@ async def test_an_open_breaker_answers_unavailable_at_once_and_a_refusal_is_not_
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, register.calls) == (False, 0, 0)
     assert answer.error and answer.error.startswith("circuit open")
+    assert slept == []  # it would open again only after the lookup's time: not waited for
 
     refused = FakeRegister(Terminal("platform refused the lookup: 401"))
     log = FakeLog(requested(POPULATION))
     await work({"population": calls(refused, clock)}, log, clock, slept).look_at("k")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, refused.calls) == (False, 1, 1)
+
+
+async def test_a_flaky_register_is_waited_for_while_its_breaker_is_open_within_the_time() -> None:
+    clock, slept = Clock(), list[float]()
+    failures = [Retryable("platform answered 503")] * 2
+    register = FakeRegister(*failures, FOUND)
+    population = calls(register, clock, breaker={"failure_threshold": 2, "open_seconds": 20})
+    log = FakeLog(requested(POPULATION))
+    await work({"population": population}, log, clock, slept).look_at("k")
+    (answer,) = answered(log).answers
+    assert (answer.available, answer.attempts) == (True, 3)
+    assert slept[-1] == pytest.approx(20, abs=0.5)  # until the breaker let a probe through
 
 
 async def test_every_register_of_a_lookup_at_once_and_an_unknown_one_unavailable() -> None:
