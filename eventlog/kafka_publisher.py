@@ -16,6 +16,7 @@ from contracts.envelope import Envelope, traceparent_of
 from contracts.kafka import to_kafka
 from contracts.topics import topic_for
 from eventlog.published import Placed
+from eventlog.spans import recorded
 from eventlog.store import RecordedEvent
 
 _W3C = TraceContextTextMapPropagator()
@@ -29,17 +30,20 @@ class KafkaEventPublisher:
         # Sends are queued in order and awaited together; aiokafka keeps at most one
         # request in flight per broker, so one application's events keep their order.
         sends, spans, carried = [], list[Span](), list[bool]()
+        traced = recorded()
         try:
             for event in events:
                 topic = topic_for(event.envelope)
                 carried.append(topic is not None)
                 if topic is None:
                     continue
-                spans.append(span := _producer_span(topic, event.envelope))
-                # The record carries the producer span's context: consumers become its children.
-                traceparent = traceparent_of(span.get_span_context()) or event.envelope.traceparent
-                traced = event.envelope.model_copy(update={"traceparent": traceparent})
-                key, value, headers = to_kafka(traced)
+                envelope = event.envelope
+                if traced:
+                    spans.append(span := _producer_span(topic, envelope))
+                    # The record carries the producer span's context: consumers are its children.
+                    traceparent = traceparent_of(span.get_span_context()) or envelope.traceparent
+                    envelope = envelope.model_copy(update={"traceparent": traceparent})
+                key, value, headers = to_kafka(envelope)
                 sends.append(await self.producer.send(topic, value, key=key, headers=headers))
             acks = iter(await asyncio.gather(*sends))
             return [_placed(next(acks)) if on_topic else None for on_topic in carried]

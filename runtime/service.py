@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 import uvicorn
+import uvloop
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
@@ -152,7 +153,7 @@ def run(service: Service) -> None:
         log.error("cannot start", error=str(exc))
         raise SystemExit(1) from None
     try:
-        raise SystemExit(asyncio.run(_serve(service)))
+        raise SystemExit(uvloop.run(_serve(service)))
     finally:
         if tracing is not None:
             tracing.shutdown()  # exports the spans still buffered

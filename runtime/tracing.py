@@ -33,6 +33,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from contracts.envelope import Envelope
 from eventlog.inbox import Handler
+from eventlog.spans import recorded
 from eventlog.unit_of_work import UnitOfWork
 from runtime.logs import mask
 
@@ -115,7 +116,12 @@ def continuing(
     links: Iterable[Link] = (),
 ) -> Iterator[Span]:
     """A current span that continues the trace `traceparent` names (whatever span is current
-    now, e.g. a batch's or a request's, becomes a link instead of the parent)."""
+    now, e.g. a batch's or a request's, becomes a link instead of the parent). Where spans
+    are not recorded, none is made: the trace `traceparent` names is made current as it is."""
+    if not recorded():
+        with trace.use_span(trace.get_current_span(context_of(traceparent))) as span:
+            yield span
+        return
     now = trace.get_current_span().get_span_context()
     links = [*links, *([Link(now)] if now.is_valid else [])]
     with tracer().start_as_current_span(
@@ -125,9 +131,13 @@ def continuing(
 
 
 def traced(consumer_group: str, handle: Handler) -> Handler:
-    """Each event handled in a consumer span that is a child of the event's traceparent."""
+    """Each event handled in a consumer span that is a child of the event's traceparent
+    (when spans are recorded at all)."""
 
     async def handle_in_span(envelope: Envelope, uow: UnitOfWork) -> None:
+        if not recorded():
+            await handle(envelope, uow)
+            return
         attributes = {
             "messaging.system": "kafka",
             "messaging.operation.type": "process",

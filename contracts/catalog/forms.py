@@ -89,8 +89,19 @@ FormValidator = validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
+_validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
 def form_errors(schema: Mapping[str, Any], form: Mapping[str, Any]) -> list[FormError]:
-    validator = FormValidator(schema, format_checker=FORMAT_CHECKER)
+    # A validator is built once per schema (the catalog's schemas live as long as the process;
+    # the schema is kept beside it, so its id is never reused for another).
+    kept = _validators.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        kept = _validators[id(schema)] = (
+            schema,
+            FormValidator(schema, format_checker=FORMAT_CHECKER),
+        )
+    validator = kept[1]
     found = [e for error in validator.iter_errors(form) for e in _form_errors(error)]
     return sorted(found, key=lambda e: (e.field, e.rule))
 

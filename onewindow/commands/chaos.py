@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from functools import partial
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+import uvloop
 
 from onewindow.commands.load_options import mix_option, own_stack_started, pace_option
 
@@ -90,7 +90,7 @@ def chaos(
                 + ", ".join(f"{f.kind} {f.target} at {f.at:g} s" for f in plan))  # fmt: skip
     extra_env = partial(stack_env, setup)
     with own_stack_started(workdir, "onewindow-chaos-", extra_env) as (control, target):
-        report = asyncio.run(run_chaos(control, target, setup, console))
+        report = uvloop.run(run_chaos(control, target, setup, console))
     typer.echo(as_table(report))
     if json_path:
         body = {"setup": {**setup.__dict__, "faults": sorted(setup.faults)}, **as_dict(report)}

@@ -3,10 +3,10 @@ result at the applicant's webhook, and measure throughput, latency, events and C
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
+import uvloop
 from rich.console import Console
 
 from onewindow.load import cpu
@@ -61,4 +61,4 @@ async def run_flow(
 
 
 def run(target: Target, setup: FlowSetup, pace: Pace, timeout: float) -> FlowRun:
-    return asyncio.run(run_flow(target, setup, pace, timeout, Console(stderr=True)))
+    return uvloop.run(run_flow(target, setup, pace, timeout, Console(stderr=True)))

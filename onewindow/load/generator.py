@@ -43,7 +43,9 @@ def make_offers(matters: list[str], webhook_url: Callable[[str], str]) -> list[O
     for matter in matters:
         key = str(uuid7())
         delivery = {"channel": "webhook", "address": webhook_url(key)}
-        example = examples.setdefault(matter, application_body(matter, delivery))
+        if matter not in examples:  # the catalog is read once per matter, not per offer
+            examples[matter] = application_body(matter, delivery)
+        example = examples[matter]
         offers.append(Offer(key, matter, {**example, "delivery": delivery}))
     return offers
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from typing import cast
 
 import asyncpg
@@ -40,3 +41,25 @@ async def find_caller(db: asyncpg.Pool | Connection, key: str) -> Caller | None:
         "SELECT client_id, kind FROM api_keys WHERE key_sha256 = $1", key_digest(key)
     )
     return None if row is None else Caller(row["client_id"], cast(ClientKind, row["kind"]))
+
+
+class KnownCallers:
+    """The callers of keys seen lately, so a request does not ask the database who it is
+    each time. Keys are never changed once issued (there is no revoking yet); an unknown key
+    is never remembered, so a key issued a moment ago works at once."""
+
+    def __init__(self, keep_seconds: float = 60.0) -> None:
+        self.keep_seconds = keep_seconds
+        self._known: dict[tuple[int, str], tuple[float, Caller]] = {}  # by database, digest
+
+    async def find(self, pool: asyncpg.Pool, key: str) -> Caller | None:
+        remembered, now = (id(pool), key_digest(key)), time.monotonic()
+        known = self._known.get(remembered)
+        if known is not None and now - known[0] < self.keep_seconds:
+            return known[1]
+        caller = await find_caller(pool, key)
+        if caller is not None:
+            if len(self._known) >= 10_000:
+                self._known.clear()
+            self._known[remembered] = (now, caller)
+        return caller

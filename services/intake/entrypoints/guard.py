@@ -21,7 +21,7 @@ from contracts.catalog import UnknownMatter
 from contracts.values import printable
 from eventlog.store import ConcurrencyConflict
 from runtime.database import DATABASE_AWAY
-from services.intake.adapters.api_keys import find_caller
+from services.intake.adapters.api_keys import KnownCallers
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import Refusal
 from services.intake.entrypoints.errors import (
@@ -34,6 +34,7 @@ from services.intake.entrypoints.inputs import check_request_text, read_json
 
 log = structlog.get_logger()
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+KNOWN_CALLERS = KnownCallers()
 bearer = HTTPBearer(auto_error=False, description="An API key issued by `onewindow api-key`.")
 
 
@@ -88,7 +89,7 @@ async def _authenticate(request: Request) -> Caller:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     caller = None
     if scheme.lower() == "bearer" and key.strip():
-        caller = await find_caller(request.app.state.service.pool, key.strip())
+        caller = await KNOWN_CALLERS.find(request.app.state.service.pool, key.strip())
     if caller is None:
         raise HttpRefusal(
             401,
