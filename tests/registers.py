@@ -24,11 +24,13 @@ def agreeing(
     form: Mapping[str, Any],
     request: RegisterLookupRequested,
     *,
+    applicant: Mapping[str, Any] | None = None,
     unavailable: frozenset[str] = frozenset(),
     changed: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> RegisterLookupAnswered:
-    """The answer to `request`; registers in `unavailable` could not be read, and the fields
-    of `changed` ((dataset, key) → fields) differ from the form (None: not found)."""
+    """The answer to `request`; the register holds `applicant`'s name for their ID too;
+    registers in `unavailable` could not be read, and the fields of `changed`
+    ((dataset, key) → fields) differ from the form (None: not found)."""
     answers = []
     for lookup in request.lookups:
         common = lookup.model_dump(include={"dataset", "purpose", "materials", "subtasks"})
@@ -40,6 +42,8 @@ def agreeing(
         records = []
         for wanted in lookup.records:
             values = _agreeing_values(matter, form, lookup.materials, wanted.key)
+            if applicant and applicant.get("id_number") == wanted.key:
+                values.setdefault("name", applicant.get("name"))
             override = (changed or {}).get((lookup.dataset, wanted.key), {})
             if override is None:
                 records.append(FetchedRecord(key=wanted.key, found=False))
@@ -62,7 +66,7 @@ def _agreeing_values(
     matter: Matter, form: Mapping[str, Any], materials: tuple[str, ...], key: str
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for code in materials:
+    for code in (c for c in materials if c in {m.code for m in matter.materials}):
         material = matter.material(code)
         for found in (k for k in record_keys(material, form) if k.key == key):
             for name, path in material.match.items():

@@ -89,9 +89,9 @@ class Window:
 
         return await until(dispatched)
 
-    async def registers_answer(self, form: dict[str, Any]) -> None:
-        """As dept_adapter does for registers agreeing with `form`: the router's lookup
-        answered, kept in a log, published."""
+    async def registers_answer(self, body: dict[str, Any]) -> None:
+        """As dept_adapter does for registers agreeing with the application `body`: the
+        router's lookup answered, kept in a log, published."""
 
         async def asked() -> Envelope | None:
             log = await self.router_log()
@@ -99,7 +99,8 @@ class Window:
 
         request = RegisterLookupRequested.model_validate((await until(asked)).payload)
         answer = Envelope.new(
-            agreeing(load_catalog().matter(request.matter), form, request),
+            agreeing(load_catalog().matter(request.matter), body["form"], request,
+                     applicant=body["applicant"]),
             application_id=self.app, producer="dept_adapter",
         )  # fmt: skip
         await self.registers.append(f"lookup-{request.lookup_key}", 0, [answer])
@@ -202,7 +203,7 @@ async def test_wrong_answers_change_nothing_the_applicant_sees(
     )
     assert submitted.status_code == 202, submitted.text
     window.application_id = UUID(submitted.json()["application_id"])
-    await window.registers_answer(body["form"])
+    await window.registers_answer(body)
 
     await window.complete("amr-licence")
     first = await window.complete("psb-seal")

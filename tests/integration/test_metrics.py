@@ -140,7 +140,10 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     log = [r.envelope for r in await router.store.read(process_stream(application_id))]
     (asked,) = [e.payload for e in log if e.event_type == "RegisterLookupRequested"]
     registers = agreeing(
-        load_catalog().matter(MATTER), body["form"], RegisterLookupRequested.model_validate(asked)
+        load_catalog().matter(MATTER),
+        body["form"],
+        RegisterLookupRequested.model_validate(asked),
+        applicant=body["applicant"],
     )
     answered = Envelope.new(registers, application_id=application_id, producer="dept_adapter")
     assert await inbox.process([answered], handle) == (1, [])

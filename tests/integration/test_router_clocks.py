@@ -86,7 +86,9 @@ class Router:
             for e in await self.log(envelope.application_id)
             if e.event_type == RegisterLookupRequested.event_type
         ]
-        answer = agreeing(CATALOG.matter(matter), example["form"], asked)
+        answer = agreeing(
+            CATALOG.matter(matter), example["form"], asked, applicant=example["applicant"]
+        )
         await self.handled(
             Envelope.new(answer, application_id=envelope.application_id, producer="dept_adapter")
         )

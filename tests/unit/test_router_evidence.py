@@ -46,7 +46,9 @@ def test_one_batch_per_register_with_only_the_fields_some_mapping_or_check_uses(
     assert fields == {
         LEGAL_PERSON: ("birth_date", "name"), SHAREHOLDER: ("name",), TAX_OFFICER: ("name",),
     }  # fmt: skip
-    assert set(population.materials) == {"id-legal-person", "id-shareholders", "id-tax-officer"}
+    assert set(population.materials) == {
+        "id-legal-person", "id-shareholders", "id-tax-officer", "applicant",
+    }  # fmt: skip
     assert population.purpose == "*intake"  # it serves several sub-tasks
     assert asked.lookup_key == f"{flow.application_id}:lookup:1"
 
@@ -128,6 +130,22 @@ def test_a_register_that_could_not_be_read_asks_to_upload_and_the_upload_is_enou
     assert report.subtask == "tax-equity-report"
     assert "total_assets" not in report.inputs  # an upload has no register fields
     assert "financial-statements" in report.materials
+
+
+def test_the_applicants_own_name_is_checked_and_a_difference_refuses_the_application() -> None:
+    flow = Flow("equity-transfer", answering=False)  # the applicant is in no form field
+    (asked,) = of(RegisterLookupRequested, flow.decided)
+    population = next(lookup for lookup in asked.lookups if lookup.dataset == "population")
+    assert "applicant" in population.materials
+    assert (LEGAL_PERSON, ("name",)) in [(r.key, r.fields) for r in population.records]
+
+    wrong = Flow("equity-transfer", changed={("population", LEGAL_PERSON): {"name": "陈思源"}})
+    (checked,) = of(EvidenceChecked, wrong.history)
+    (refusal,) = checked.refusals
+    assert refusal.subtask == "tax-equity-report" and "applicant.name" in refusal.reason
+    (outcome,) = of(OutcomeDecided, wrong.history)
+    assert outcome.decision == "rejected"
+    assert of(SubtaskDispatched, wrong.history) == []
 
 
 def test_a_deregistered_company_is_refused_before_any_department_sees_it() -> None:

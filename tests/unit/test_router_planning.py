@@ -70,6 +70,7 @@ class Flow:
         self.now = now  # the injected clock: a test moves it
         self.answering, self.unavailable, self.changed = answering, unavailable, changed
         self.history: list[Event] = []  # every event recorded, in order
+        self.applicant: dict[str, Any] = example["applicant"]
         submitted = ApplicationSubmitted(
             matter=matter, channel="web", client="web-portal", receipt_number="YC1",
             applicant=example["applicant"], form=form or example["form"], materials=materials,
@@ -95,8 +96,8 @@ class Flow:
     def answer(self, asked: RegisterLookupRequested) -> list[Event]:
         """As dept_adapter answers a lookup, from a register agreeing with the form."""
         return self.receive(
-            agreeing(self.matter, self.process.form, asked, unavailable=self.unavailable,
-                     changed=self.changed)
+            agreeing(self.matter, self.process.form, asked, applicant=self.applicant,
+                     unavailable=self.unavailable, changed=self.changed)
         )  # fmt: skip
 
     def receive(self, event: Event) -> list[Event]:

@@ -42,6 +42,9 @@ class ProcessStarted(Event):
     materials_promised_by: date | None = None
     # what the e-certificate library held for the application's holders at submission
     library: tuple[LibraryCertificate, ...] = ()
+    # the applicant's identity, checked against its register (absent: not checked)
+    applicant_kind: Literal["person", "company"] | None = None
+    applicant_id: str | None = None
 
 
 @register

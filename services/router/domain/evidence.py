@@ -10,6 +10,11 @@ certificate and no register to fall back on) the applicant is asked to upload; a
 that differs from the form is a correction naming the form field; a record failing a
 requirement (a deregistered company) refuses the application. All of it goes into ONE
 supplement notice, attributed to the first sub-task still to run that lists the material.
+
+The applicant's own identity is checked too, in the same lookup: the name the population
+register holds for their ID number (a company's in the business registry for its credit
+code). The applicant's details are not part of the form a supplement corrects, so a
+difference refuses the application, naming `applicant.name`.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from contracts.events import (
 from contracts.registers import DATASETS, MAX_KEYS, WHOLE_APPLICATION
 from services.router.domain.process import Fetched, Process, RecordId
 
+APPLICANT = "applicant"  # the identity check's place among a lookup's materials
+IDENTITY_REGISTERS = {"person": "population", "company": "business-registry"}
 UNAVAILABLE = "数据共享平台暂时无法提供，请上传该材料"
 NO_KEY = "申请表未填写查询所需的信息，请上传该材料"
 NOT_IN_LIBRARY = "电子证照库中没有该证照，请上传该材料"
@@ -55,11 +62,11 @@ def evidence_steps(process: Process, matter: Matter) -> list[Event]:
     evidence = process.evidence
     if evidence.checked or evidence.pending:
         return []
-    needed = _needed(process, matter)
-    if not needed:
+    needed, identity = _needed(process, matter), _identity(process, matter)
+    if not needed and identity is None:
         return []
     if not evidence.looked_up:
-        lookups = _lookups(process, matter, needed)
+        lookups = _lookups(process, matter, needed, identity)
         if lookups:
             return [
                 RegisterLookupRequested(
@@ -68,7 +75,7 @@ def evidence_steps(process: Process, matter: Matter) -> list[Event]:
                     lookups=tuple(lookups),
                 )
             ]
-    return [_checked(process, matter, needed)]
+    return [_checked(process, matter, needed, identity)]
 
 
 def clear(process: Process, matter: Matter) -> bool:
@@ -77,7 +84,8 @@ def clear(process: Process, matter: Matter) -> bool:
     evidence = process.evidence
     if evidence.checked:
         return not evidence.corrections
-    return evidence.pending is None and not _needed(process, matter)
+    needs = _needed(process, matter) or _identity(process, matter)
+    return evidence.pending is None and not needs
 
 
 def shared_values(process: Process, matter: Matter, subtask: str) -> dict[str, dict[str, Any]]:
@@ -123,6 +131,18 @@ def _needed(process: Process, matter: Matter) -> list[_Need]:
     return needs
 
 
+def _to_run(process: Process, matter: Matter) -> tuple[str, ...]:
+    return tuple(s.code for s in matter.subtasks if process.subtasks[s.code].status != "completed")
+
+
+def _identity(process: Process, matter: Matter) -> tuple[str, str] | None:
+    """The register record of the applicant's identity, while sub-tasks are still to run."""
+    dataset = IDENTITY_REGISTERS.get(process.applicant_kind or "")
+    if dataset is None or not process.applicant_id or not _to_run(process, matter):
+        return None
+    return dataset, process.applicant_id
+
+
 def _from_register(process: Process, need: _Need) -> str | None:
     """The register `need` is fetched from this round, None when it is not."""
     material = need.material
@@ -134,29 +154,39 @@ def _from_register(process: Process, need: _Need) -> str | None:
     return material.register
 
 
-def _lookups(process: Process, matter: Matter, needed: list[_Need]) -> list[DatasetLookup]:
+def _lookups(
+    process: Process, matter: Matter, needed: list[_Need], identity: tuple[str, str] | None
+) -> list[DatasetLookup]:
     wanted: dict[str, dict[str, set[str]]] = defaultdict(dict)
-    serving: dict[str, list[_Need]] = defaultdict(list)
+    materials: dict[str, dict[str, None]] = defaultdict(dict)
+    subtasks: dict[str, dict[str, None]] = defaultdict(dict)
+
+    def want(dataset: str, key: str, fields: frozenset[str], material: str,
+             serves: tuple[str, ...]) -> None:  # fmt: skip
+        held = process.evidence.records.get((dataset, key))
+        if held is None or not fields <= held.fields:
+            wanted[dataset].setdefault(key, set()).update(fields)
+            materials[dataset][material] = None
+            subtasks[dataset].update(dict.fromkeys(serves))
+
     for need in needed:
         dataset = _from_register(process, need)
-        if dataset is None:
-            continue
-        fields = register_fields(matter, need.material)
-        for key in need.keys:
-            held = process.evidence.records.get((dataset, key.key))
-            if held is None or not fields <= held.fields:
-                wanted[dataset].setdefault(key.key, set()).update(fields)
-                serving[dataset].append(need)
+        if dataset is not None:
+            fields = register_fields(matter, need.material)
+            for key in need.keys:
+                want(dataset, key.key, fields, need.material.code, need.serves)
+    if identity is not None:
+        want(*identity, frozenset({"name"}), APPLICANT, _to_run(process, matter))
     lookups = []
     for dataset, records in wanted.items():
-        materials = tuple(dict.fromkeys(n.material.code for n in serving[dataset]))
-        subtasks = tuple(dict.fromkeys(s for n in serving[dataset] for s in n.serves))
-        purpose = subtasks[0] if len(subtasks) == 1 else WHOLE_APPLICATION
+        serving = tuple(subtasks[dataset])
+        purpose = serving[0] if len(serving) == 1 else WHOLE_APPLICATION
         keys = list(records.items())
         for start in range(0, len(keys), MAX_KEYS):
             lookups.append(
                 DatasetLookup(
-                    dataset=dataset, purpose=purpose, materials=materials, subtasks=subtasks,
+                    dataset=dataset, purpose=purpose, materials=tuple(materials[dataset]),
+                    subtasks=serving,
                     records=tuple(
                         WantedRecord(key=k, fields=tuple(sorted(f)))
                         for k, f in keys[start : start + MAX_KEYS]
@@ -177,9 +207,13 @@ class _Findings:
             asked.append(MissingMaterial(code=code, name=name, reason=reason))
 
 
-def _checked(process: Process, matter: Matter, needed: list[_Need]) -> EvidenceChecked:
+def _checked(
+    process: Process, matter: Matter, needed: list[_Need], identity: tuple[str, str] | None
+) -> EvidenceChecked:
     findings = _Findings()
     obtained = [_check(process, matter, need, findings) for need in needed]
+    if identity is not None:
+        _check_identity(process, _to_run(process, matter)[0], identity, findings)
     department = {s.code: s.department for s in matter.subtasks}
     order = [s.code for s in matter.subtasks]
     return EvidenceChecked(
@@ -229,6 +263,24 @@ def _check(process: Process, matter: Matter, need: _Need, findings: _Findings) -
     return MaterialObtained(
         material=material.code, via="register", dataset=dataset, subtasks=need.serves
     )
+
+
+def _check_identity(
+    process: Process, subtask: str, identity: tuple[str, str], findings: _Findings
+) -> None:
+    """The applicant's name against the register's record of their ID (or credit code). A
+    register that could not be read leaves it unchecked: its materials are asked for instead."""
+    dataset = identity[0]
+    record = process.evidence.records.get(identity)
+    if record is None or dataset in process.evidence.unavailable:
+        return
+    register = DATASETS[dataset].title
+    if not record.found:
+        findings.refusals[subtask].append(f"申请人（applicant.id_number）在{register}中查无此记录")
+    elif not _same(record.record.get("name"), process.applicant_name):
+        findings.refusals[subtask].append(
+            f"申请人姓名（applicant.name）与{register}登记的不一致，请核对后重新申请"
+        )
 
 
 def _compare(

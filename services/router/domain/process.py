@@ -102,6 +102,8 @@ class Process:
     held: bool = False
     clocks: Clocks = field(default_factory=Clocks)
     evidence: Evidence = field(default_factory=Evidence)
+    applicant_kind: str | None = None  # person | company, checked against its register
+    applicant_id: str | None = None
 
     def in_flight(self) -> list[SubtaskState]:
         return [s for s in self.subtasks.values() if s.status in IN_FLIGHT]
@@ -130,4 +132,6 @@ def start(application_id: str, started: ProcessStarted, matter: Matter) -> Proce
         deferred=frozenset(started.deferred_materials),
         promised_by=started.materials_promised_by,
         evidence=Evidence(library=Evidence.of(started.library)),
+        applicant_kind=started.applicant_kind,
+        applicant_id=started.applicant_id,
     )

@@ -40,6 +40,7 @@ Library = tuple[LibraryCertificate, ...]
 def started(
     submitted: ApplicationSubmitted, submitted_at: datetime, library: Library = ()
 ) -> ProcessStarted:
+    kind, id_number = submitted.applicant.get("kind"), submitted.applicant.get("id_number")
     return ProcessStarted(
         matter=submitted.matter,
         receipt_number=submitted.receipt_number,
@@ -51,6 +52,8 @@ def started(
         deferred_materials=submitted.deferred_materials,
         materials_promised_by=submitted.materials_promised_by,
         library=library,
+        applicant_kind=kind if kind in ("person", "company") else None,
+        applicant_id=id_number if isinstance(id_number, str) and id_number else None,
     )
 
 
