@@ -18,7 +18,7 @@ import structlog
 
 from contracts.envelope import Envelope
 from eventlog.store import ConcurrencyConflict
-from eventlog.unit_of_work import DerivedFactory, PostgresUnitOfWork, UnitOfWork
+from eventlog.unit_of_work import DerivedFactory, PostgresUnitOfWork, StreamCache, UnitOfWork
 
 log = structlog.get_logger()
 
@@ -48,6 +48,7 @@ class Inbox:
     ) -> None:
         self.pool, self.consumer, self.conflict_retries = pool, consumer, conflict_retries
         self.streams_of, self.derived = streams_of, derived or {}
+        self.cache = StreamCache()
 
     async def process(
         self, envelopes: Sequence[Envelope], handler: Handler
@@ -106,7 +107,7 @@ class Inbox:
             fresh = [e for e in envelopes if e.event_id in fresh_ids]
             if len(fresh) < len(envelopes):
                 log.debug("duplicates ignored", count=len(envelopes) - len(fresh))
-            uow = PostgresUnitOfWork(conn, self.derived)
+            uow = PostgresUnitOfWork(conn, self.derived, self.cache)
             if self.streams_of is not None:
                 await uow.read_many(s for e in fresh for s in self.streams_of(e))
             unprocessable: list[tuple[Envelope, str]] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -130,12 +130,16 @@ async def read_stream(conn: Connection, stream_id: str) -> list[RecordedEvent]:
 
 
 async def read_streams(
-    conn: Connection, stream_ids: Sequence[str]
+    conn: Connection, stream_ids: Sequence[str], after: Mapping[str, int] | None = None
 ) -> dict[str, list[RecordedEvent]]:
-    """Several streams in one round trip; a stream with no events is absent."""
+    """Several streams in one round trip, each past the version `after` names (0: whole); a
+    stream with no such events is absent."""
+    after = after or {}
     rows = await conn.fetch(
-        f"{SELECT_EVENTS} WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version",
+        f"{SELECT_EVENTS} JOIN unnest($1::text[], $2::int[]) AS wanted(s, v)"
+        " ON stream_id = wanted.s AND version > wanted.v ORDER BY stream_id, version",
         list(stream_ids),
+        [after.get(s, 0) for s in stream_ids],
     )
     streams: dict[str, list[RecordedEvent]] = {}
     for row in rows:

@@ -15,8 +15,10 @@ Two implementations share one behaviour, held by one abstract test suite run aga
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from contracts.envelope import Envelope
@@ -148,12 +150,39 @@ class UnitOfWork(ABC):
         """Write what was appended and derived (the caller commits the transaction)."""
 
 
+class StreamCache:
+    """Streams as committed, kept from one unit of work to the next of a consumer, so that a
+    stream read again is read from the database only past the version kept: what is recorded
+    never changes, and versions have no gaps. Only committed events enter it — those read,
+    and those appended once their transaction committed — so it never holds one that a
+    rolled-back batch made."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._streams: OrderedDict[str, tuple[Envelope, ...]] = OrderedDict()
+
+    def get(self, stream_id: str) -> tuple[Envelope, ...]:
+        return self._streams.get(stream_id, ())
+
+    def put(self, stream_id: str, events: tuple[Envelope, ...]) -> None:
+        if len(events) < len(self._streams.get(stream_id, ())):
+            return  # an older look at the stream than the one kept
+        self._streams[stream_id] = events
+        self._streams.move_to_end(stream_id)
+        while len(self._streams) > self.size:
+            self._streams.popitem(last=False)
+
+
 class PostgresUnitOfWork(UnitOfWork):
     def __init__(
-        self, conn: Connection, factories: Mapping[type[Any], DerivedFactory] | None = None
+        self,
+        conn: Connection,
+        factories: Mapping[type[Any], DerivedFactory] | None = None,
+        cache: StreamCache | None = None,
     ) -> None:
         super().__init__()
         self._conn, self._factories = conn, dict(factories or {})
+        self._cache = cache or StreamCache(0)
         self._derived: dict[type[Any], Derived] = {}
 
     def derived(self, kind: type[D]) -> D:
@@ -170,13 +199,23 @@ class PostgresUnitOfWork(UnitOfWork):
         return self._derived
 
     async def _load(self, stream_ids: Sequence[str]) -> Mapping[str, Sequence[Envelope]]:
-        recorded = await read_streams(self._conn, stream_ids)
-        return {s: [r.envelope for r in events] for s, events in recorded.items()}
+        kept = {s: self._cache.get(s) for s in stream_ids}
+        newer = await read_streams(self._conn, stream_ids, {s: len(e) for s, e in kept.items()})
+        loaded = {}
+        for stream_id, events in kept.items():
+            whole = (*events, *(r.envelope for r in newer.get(stream_id, ())))
+            self._cache.put(stream_id, whole)
+            loaded[stream_id] = whole
+        return loaded
 
     async def commit(self) -> None:
-        await append_streams(self._conn, list(self._appends.values()))
+        appends = list(self._appends.values())
+        await append_streams(self._conn, appends)
         for writer in self._derived.values():
             await writer.flush()
+        for append in appends:  # in the cache once committed, never before
+            whole = self._streams[append.stream_id].events
+            self.after_commit(partial(self._cache.put, append.stream_id, whole))
 
 
 @dataclass

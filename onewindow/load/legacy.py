@@ -1,5 +1,6 @@
 """The legacy systems' stand-ins as the load tools use them: their behaviour set on every
-department at once (latency, errors, time-outs), and their ledger read for double filings."""
+department and every register of the data-sharing platform at once (latency, errors,
+time-outs), and the departments' ledger read for double filings."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from typing import Any
 import httpx
 
 from services.legacy_sim.config import PROTOCOLS
+from services.legacy_sim.domain.register_records import DATASETS
 
 DEPARTMENTS = tuple(PROTOCOLS)
+# Each system by the path of its control: /_control/<department>, /_control/sharing/<dataset>.
+SYSTEMS = (*DEPARTMENTS, *(f"sharing/{dataset}" for dataset in DATASETS))
 ZERO_LATENCY = {"latency_ms": 0, "jitter_ms": 0, "processing_delay_ms": 0}
 
 
@@ -22,16 +26,16 @@ class LegacyControl:
 
     async def behaviours(self) -> dict[str, dict[str, Any]]:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
-            return {d: (await _ok(http.get(f"/_control/{d}"))).json() for d in DEPARTMENTS}
+            return {s: (await _ok(http.get(f"/_control/{s}"))).json() for s in SYSTEMS}
 
     async def configure(self, partial: Mapping[str, Any]) -> None:
-        """The same behaviour fields on every department."""
-        await self.restore({department: partial for department in DEPARTMENTS})
+        """The same behaviour fields on every department and register."""
+        await self.restore({system: partial for system in SYSTEMS})
 
     async def restore(self, behaviours: Mapping[str, Mapping[str, Any]]) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
-            for department, fields in behaviours.items():
-                await _ok(http.post(f"/_control/{department}", json=dict(fields)))
+            for system, fields in behaviours.items():
+                await _ok(http.post(f"/_control/{system}", json=dict(fields)))
 
     async def ledger(self) -> dict[str, dict[str, dict[str, int]]]:
         """Department → idempotency key → {requests, filings, cancellations}."""

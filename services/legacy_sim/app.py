@@ -1,6 +1,6 @@
 """The composition root: one FastAPI app, one router per simulated department, the topic
-consumer of every topic-style department (when a broker is configured), and the stand-ins of
-the notifier's outside world (SMS gateway, SMTP server)."""
+consumer of every topic-style department (when a broker is configured), the data-sharing
+platform, and the stand-ins of the notifier's outside world (SMS gateway, SMTP server)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,21 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from services.legacy_sim.config import PROTOCOLS, LegacySimSettings, resolve_behaviours
-from services.legacy_sim.protocols import control, sms
+from services.legacy_sim.config import (
+    PROTOCOLS,
+    LegacySimSettings,
+    resolve_behaviours,
+    resolve_register_behaviours,
+)
+from services.legacy_sim.protocols import control, sharing, sms
 from services.legacy_sim.protocols.callback import callback_router
 from services.legacy_sim.protocols.poll import poll_router
 from services.legacy_sim.protocols.rest import rest_router
 from services.legacy_sim.protocols.smtp import start_smtp, stop_smtp
 from services.legacy_sim.protocols.soap import soap_router
 from services.legacy_sim.protocols.topic import TopicConsumer
+from services.legacy_sim.registers import load_registers
+from services.legacy_sim.sharing_platform import SharingPlatform
 from services.legacy_sim.simulator import Simulator
 
 ROUTERS: dict[str, Callable[[str], APIRouter]] = {
@@ -38,6 +45,16 @@ def topic_consumers(simulator: Simulator, settings: LegacySimSettings) -> dict[s
     }
 
 
+def sharing_platform(settings: LegacySimSettings) -> SharingPlatform:
+    registers = load_registers(settings.sharing_data_file)
+    return SharingPlatform(
+        registers,
+        resolve_register_behaviours(settings, registers),
+        settings.sharing_token.get_secret_value(),
+        settings.sharing_ledger_limit,
+    )
+
+
 async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -47,6 +64,8 @@ def create_app(settings: LegacySimSettings | None = None) -> FastAPI:
     settings = settings or LegacySimSettings()
     simulator = Simulator(settings, resolve_behaviours(settings))
     consumers = topic_consumers(simulator, settings)
+    platform = sharing_platform(settings)
+    simulator.on_reset(platform.reset)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,8 +86,10 @@ def create_app(settings: LegacySimSettings | None = None) -> FastAPI:
     )
     app.state.simulator = simulator
     app.state.topics = consumers
+    app.state.sharing = platform
     app.include_router(control.router)
     app.include_router(sms.router)
+    app.include_router(sharing.router)
     for department, protocol in PROTOCOLS.items():
         if protocol in ROUTERS:
             app.include_router(ROUTERS[protocol](department))

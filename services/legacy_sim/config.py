@@ -3,15 +3,17 @@
 A department's behaviour is built from layers, later ones winning field by field: the built-in
 defaults, the file's ``all_departments``, the file's ``departments.<dept>``, then the same two
 from the environment (``ONEWINDOW_LEGACY_SIM_ALL_DEPARTMENTS='{"latency_ms": 0}'``,
-``ONEWINDOW_LEGACY_SIM_DEPARTMENTS__AMR__ERROR_RATE=0.2``).
+``ONEWINDOW_LEGACY_SIM_DEPARTMENTS__AMR__ERROR_RATE=0.2``). The registers of the data-sharing
+platform are layered the same way from ``all_datasets`` and ``datasets.<dataset>``.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +27,7 @@ PROTOCOLS: dict[str, str] = {
 }
 # Stand-ins for the notifier's outside world whose faults are configured like a department's.
 OUTSIDE_WORLD = ("sms",)
+REGISTERS_FILE = Path(__file__).parent / "data" / "registers.yaml"
 
 # Codes as in contracts/catalog: the materials those sub-tasks list, so the happy path completes.
 BUILT_IN: dict[str, dict[str, Any]] = {
@@ -59,6 +62,31 @@ class DepartmentBehaviour(BaseModel):
         return DepartmentBehaviour.model_validate({**self.model_dump(), **partial})
 
 
+class Behaviours:
+    """Behaviours by name (departments, or registers), changed at run time and restored to the
+    start-up ones on reset. An unknown name raises ``unknown(name)``."""
+
+    def __init__(
+        self, initial: Mapping[str, DepartmentBehaviour], unknown: Callable[[str], LookupError]
+    ) -> None:
+        self._initial = dict(initial)
+        self._current = dict(initial)
+        self._unknown = unknown
+
+    def __getitem__(self, name: str) -> DepartmentBehaviour:
+        try:
+            return self._current[name]
+        except KeyError:
+            raise self._unknown(name) from None
+
+    def configure(self, name: str, partial: dict[str, Any]) -> DepartmentBehaviour:
+        self._current[name] = self[name].updated(partial)
+        return self._current[name]
+
+    def reset(self) -> None:
+        self._current = dict(self._initial)
+
+
 class LegacySimSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONEWINDOW_LEGACY_SIM_", env_nested_delimiter="__", extra="ignore"
@@ -82,9 +110,18 @@ class LegacySimSettings(BaseSettings):
     kafka_retry_backoff_ms: int = Field(200, ge=0, description="psb: first delayed retry; doubles.")
     kafka_retry_backoff_max_ms: int = Field(5_000, ge=0)
     sms_api_key: SecretStr = SecretStr("onewindow-sms-demo-key")
+    sharing_token: SecretStr = SecretStr("onewindow-sharing-demo-token")
+    sharing_data_file: Path = Field(
+        REGISTERS_FILE, description="The registers' records (YAML), validated at start-up."
+    )
+    sharing_ledger_limit: int = Field(
+        100_000, ge=1, description="Lookups the platform's ledger keeps (the newest)."
+    )
     smtp_port: int = Field(8025, ge=0, le=65535, description="SMTP stand-in; 0: off.")
     all_departments: dict[str, Any] = Field(default_factory=dict)
     departments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    all_datasets: dict[str, Any] = Field(default_factory=dict)
+    datasets: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -101,20 +138,35 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 def resolve_behaviours(settings: LegacySimSettings) -> dict[str, DepartmentBehaviour]:
     """The behaviour of every simulated department; invalid settings fail here, at start-up."""
+    return _layered(settings, (*PROTOCOLS, *OUTSIDE_WORLD), "departments", BUILT_IN)
+
+
+def resolve_register_behaviours(
+    settings: LegacySimSettings, datasets: Iterable[str]
+) -> dict[str, DepartmentBehaviour]:
+    """The behaviour of every register of the data-sharing platform, by dataset."""
+    return _layered(settings, tuple(datasets), "datasets", {})
+
+
+def _layered(
+    settings: LegacySimSettings,
+    known: tuple[str, ...],
+    kind: Literal["departments", "datasets"],
+    built_in: dict[str, dict[str, Any]],
+) -> dict[str, DepartmentBehaviour]:
     file = _read_file(settings.config_file) if settings.config_file else {}
     layers = [
-        (file.get("all_departments", {}), file.get("departments", {})),
-        (settings.all_departments, settings.departments),
+        (file.get(f"all_{kind}", {}), file.get(kind, {})),
+        (getattr(settings, f"all_{kind}"), getattr(settings, kind)),
     ]
-    known = (*PROTOCOLS, *OUTSIDE_WORLD)
-    unknown = {d for _, per_dept in layers for d in per_dept} - set(known)
+    unknown = {name for _, per_name in layers for name in per_name} - set(known)
     if unknown:
-        raise ValueError(f"unknown departments in legacy_sim settings: {sorted(unknown)}")
+        raise ValueError(f"unknown {kind} in legacy_sim settings: {sorted(unknown)}")
     behaviours = {}
-    for dept in known:
-        merged: dict[str, Any] = dict(BUILT_IN.get(dept, {}))
-        for everyone, per_dept in layers:
+    for name in known:
+        merged: dict[str, Any] = dict(built_in.get(name, {}))
+        for everyone, per_name in layers:
             merged |= everyone
-            merged |= per_dept.get(dept, {})
-        behaviours[dept] = DepartmentBehaviour.model_validate(merged)
+            merged |= per_name.get(name, {})
+        behaviours[name] = DepartmentBehaviour.model_validate(merged)
     return behaviours

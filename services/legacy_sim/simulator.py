@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import httpx
 
-from services.legacy_sim.config import DepartmentBehaviour, LegacySimSettings
+from services.legacy_sim.config import Behaviours, DepartmentBehaviour, LegacySimSettings
 from services.legacy_sim.domain.decisions import FilingRequest
 from services.legacy_sim.domain.faults import (
     InjectedFault,
@@ -52,8 +52,7 @@ class Simulator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._initial = dict(behaviours)
-        self.behaviours = dict(behaviours)
+        self.behaviours = Behaviours(behaviours, UnknownDepartment)
         self.ledger = FilingLedger()
         self.deliveries: dict[str, CallbackDelivery] = {}
         self.received = Received()
@@ -68,19 +67,18 @@ class Simulator:
         self._forgetters.append(forget)
 
     def behaviour(self, department: str) -> DepartmentBehaviour:
-        try:
-            return self.behaviours[department]
-        except KeyError:
-            raise UnknownDepartment(department) from None
-
-    def configure(self, department: str, partial: dict[str, Any]) -> DepartmentBehaviour:
-        self.behaviours[department] = self.behaviour(department).updated(partial)
         return self.behaviours[department]
 
     async def admit(self, department: str, key: str | None) -> InjectedFault | None:
         """Count the request (when it carries a key), wait the latency, maybe inject a fault."""
         b = self.behaviour(department)
         attempt = self.ledger.receive(department, key) if key is not None else None
+        return await self.delay_and_fault(b, attempt)
+
+    async def delay_and_fault(
+        self, b: DepartmentBehaviour, attempt: int | None
+    ) -> InjectedFault | None:
+        """Wait the latency, maybe inject a fault; ``fail_first`` needs the attempt's number."""
         await asyncio.sleep(latency_seconds(b.latency_ms, b.jitter_ms, self._dice.random()))
         return choose_fault(
             fail_first=b.fail_first if attempt is not None else 0,
@@ -92,9 +90,13 @@ class Simulator:
 
     async def stall_maybe(self, department: str) -> None:
         """The filing is made, but the answer comes too late for the client (a time-out)."""
-        b = self.behaviour(department)
-        if times_out(b.timeout_rate, self._dice.random()):
-            await asyncio.sleep(b.timeout_seconds)
+        stall = self.stall_seconds(self.behaviour(department))
+        if stall:
+            await asyncio.sleep(stall)
+
+    def stall_seconds(self, b: DepartmentBehaviour) -> float:
+        """How long to hold the answer back: 0, or the behaviour's stall (``timeout_rate``)."""
+        return b.timeout_seconds if times_out(b.timeout_rate, self._dice.random()) else 0.0
 
     def file(self, request: FilingRequest) -> tuple[Filing, bool]:
         dept, key = request.department, request.idempotency_key
@@ -143,7 +145,7 @@ class Simulator:
         self.received.clear()
         for forget in self._forgetters:
             forget()
-        self.behaviours = dict(self._initial)
+        self.behaviours.reset()
 
     async def close(self) -> None:
         await self._cancel_tasks()

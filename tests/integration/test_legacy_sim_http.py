@@ -92,6 +92,23 @@ async def test_malformed_bodies_are_400(client: httpx.AsyncClient) -> None:
     assert missing.status_code == 400 and "application_id" in missing.json()["error"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff{}",  # not UTF-8
+        b"[" * 100_000 + b"]" * 100_000,  # nested deeper than the parser goes
+        b'{"application_id": "a", "subtask": "amr-licence", "inputs": {"name": "\\ud800"}}',
+        b'{"application_id": "a", "subtask": "amr-licence", "inputs": {"name": "\xed\xa0\x80"}}',
+    ],
+)
+@pytest.mark.parametrize("path", ["/amr/filings", "/hrss/applications", "/_control/amr"])
+async def test_bodies_no_answer_could_carry_are_400(
+    client: httpx.AsyncClient, path: str, raw: bytes
+) -> None:
+    answer = await client.post(path, content=raw, headers={"Idempotency-Key": "k-raw"})
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+
+
 async def test_rejection_and_supplement_rules(client: httpx.AsyncClient) -> None:
     rejected = await file(client, "k-rej", {**FILING, "inputs": {"business_scope": "测试驳回"}})
     assert rejected.json()["status"] == "rejected"

@@ -8,7 +8,8 @@ import asyncpg
 import pytest
 from asyncpg.transaction import Transaction
 
-from eventlog.unit_of_work import PostgresUnitOfWork, UnitOfWork
+from eventlog.unit_of_work import PostgresUnitOfWork, StreamCache, UnitOfWork
+from tests.helpers import event
 from tests.unit_of_work_contract import Notes, UnitOfWorkContract
 
 
@@ -45,3 +46,30 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
 
     def notes(self) -> Notes:
         return self._notes
+
+
+async def test_a_cache_keeps_only_what_committed(pool: asyncpg.Pool) -> None:
+    cache = StreamCache()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            first = PostgresUnitOfWork(conn, cache=cache)
+            first.append("s", 0, [event(n=1)])
+            await first.commit()
+        for action in first.committed_actions:
+            action()
+        assert [e.payload["outputs"]["n"] for e in cache.get("s")] == [1]
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                doomed = PostgresUnitOfWork(conn, cache=cache)
+                doomed.append("s", 1, [event(n=2)])
+                await doomed.commit()
+                raise RuntimeError("rolled back")
+        assert len(cache.get("s")) == 1  # its actions never ran: the cache never saw n=2
+        async with conn.transaction():
+            other = PostgresUnitOfWork(conn)  # another replica, no cache of ours
+            other.append("s", 1, [event(n=3)])
+            await other.commit()
+        async with conn.transaction():
+            again = await PostgresUnitOfWork(conn, cache=cache).read("s")
+    assert [e.payload["outputs"]["n"] for e in again.events] == [1, 3]
+    assert [e.payload["outputs"]["n"] for e in cache.get("s")] == [1, 3]

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.legacy_sim.config import LegacySimSettings, resolve_behaviours
+from services.legacy_sim.config import (
+    LegacySimSettings,
+    resolve_behaviours,
+    resolve_register_behaviours,
+)
+from services.legacy_sim.domain.register_records import DATASETS
 from services.legacy_sim.protocols import soap_xml
 from services.legacy_sim.protocols.soap_xml import CancelFiling, SoapClientError, SubmitFiling
 
@@ -119,3 +124,29 @@ def test_unknown_department_or_field_fails_at_start_up() -> None:
         resolve_behaviours(LegacySimSettings(departments={"xyz": {}}))
     with pytest.raises(ValueError):
         resolve_behaviours(LegacySimSettings(all_departments={"latency": 1}))
+
+
+def test_the_registers_behaviours_are_layered_apart_from_the_departments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "legacy.json"
+    file.write_text(
+        json.dumps(
+            {
+                "all_departments": {"error_rate": 0.5},
+                "all_datasets": {"latency_ms": 5, "error_rate": 0.1},
+                "datasets": {"population": {"fail_first": 3}},
+            }
+        )
+    )
+    monkeypatch.setenv("ONEWINDOW_LEGACY_SIM_CONFIG_FILE", str(file))
+    monkeypatch.setenv("ONEWINDOW_LEGACY_SIM_DATASETS", '{"tax-filings": {"error_rate": 0.3}}')
+    registers = resolve_register_behaviours(LegacySimSettings(), DATASETS)
+    assert set(registers) == set(DATASETS)
+    assert registers["population"].fail_first == 3 and registers["population"].latency_ms == 5
+    assert registers["tax-filings"].error_rate == 0.3
+    assert registers["business-registry"].error_rate == 0.1
+    with pytest.raises(ValueError, match="unknown datasets"):
+        resolve_register_behaviours(
+            LegacySimSettings(datasets={"real-estate-registry": {}}), DATASETS
+        )

@@ -1,4 +1,5 @@
-"""Run-time control for tests and demos: change behaviour, read the filing counts, the topic
+"""Run-time control for tests and demos: change behaviour (of departments and of the sharing
+platform's registers), read the filing counts, the platform's ledger of lookups, the topic
 consumers' state and what the SMS and mail stand-ins received; reset.
 
 Fixed paths are declared before ``/{department}``: ``GET /_control/sms`` lists the messages,
@@ -14,9 +15,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.legacy_sim.protocols.filing_json import SimulatorDep, describe, error
+from services.legacy_sim.config import Behaviours
+from services.legacy_sim.domain.lookup_ledger import Lookup
+from services.legacy_sim.protocols.filing_json import (
+    BadRequest,
+    SimulatorDep,
+    describe,
+    error,
+    parse_json,
+)
+from services.legacy_sim.protocols.sharing import PlatformDep
 from services.legacy_sim.protocols.topic import TopicConsumer
-from services.legacy_sim.simulator import UnknownDepartment
 
 router = APIRouter(prefix="/_control", tags=["control"])
 
@@ -68,24 +77,72 @@ async def reset(sim: SimulatorDep) -> dict[str, str]:
     return {"status": "reset"}
 
 
+@router.get("/sharing/ledger")
+async def sharing_ledger(
+    platform: PlatformDep, application_id: str | None = None, dataset: str | None = None
+) -> dict[str, Any]:
+    """The platform's lookups in arrival order, optionally of one application or dataset."""
+    entries = platform.ledger.entries(application_id and application_id.lower(), dataset)
+    return {"lookups": [_lookup(e) for e in entries], "dropped": platform.ledger.dropped}
+
+
+def _lookup(entry: Lookup) -> dict[str, Any]:
+    asked = entry.request
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "requester": asked.requester,
+        "application_id": asked.application_id,
+        "purpose": {"matter": asked.matter, "subtask": asked.subtask},
+        "dataset": entry.dataset,
+        "keys": list(asked.keys),
+        "fields": None if asked.fields is None else list(asked.fields),
+        "status": entry.status,
+        "found": list(entry.found),
+        "stalled": entry.stalled,
+    }
+
+
+@router.get("/sharing/{dataset}")
+async def register_behaviour(dataset: str, platform: PlatformDep) -> JSONResponse:
+    return _shown(platform.behaviours, dataset, "dataset")
+
+
+@router.post("/sharing/{dataset}")
+async def configure_register(dataset: str, request: Request, platform: PlatformDep) -> JSONResponse:
+    return await _changed(request, platform.behaviours, dataset, "dataset")
+
+
 @router.get("/{department}")
 async def behaviour(department: str, sim: SimulatorDep) -> JSONResponse:
-    try:
-        return JSONResponse(sim.behaviour(department).model_dump())
-    except UnknownDepartment:
-        return error(404, f"unknown department {department!r}")
+    return _shown(sim.behaviours, department, "department")
 
 
 @router.post("/{department}")
 async def configure(department: str, request: Request, sim: SimulatorDep) -> JSONResponse:
+    return await _changed(request, sim.behaviours, department, "department")
+
+
+def _shown(behaviours: Behaviours, name: str, kind: str) -> JSONResponse:
     try:
-        partial = await request.json()
-        if not isinstance(partial, dict):
-            return error(400, "expected a JSON object with behaviour fields")
-        return JSONResponse(sim.configure(department, partial).model_dump())
-    except UnknownDepartment:
-        return error(404, f"unknown department {department!r}")
+        return JSONResponse(behaviours[name].model_dump())
+    except LookupError:
+        return error(404, f"unknown {kind} {name!r}")
+
+
+async def _changed(request: Request, behaviours: Behaviours, name: str, kind: str) -> JSONResponse:
+    """Apply a partial behaviour from the body; the answer is the full new behaviour."""
+    try:
+        behaviours[name]
+    except LookupError:
+        return error(404, f"unknown {kind} {name!r}")
+    try:
+        partial = parse_json(await request.body())
+    except BadRequest as e:
+        return error(400, str(e))
+    if not isinstance(partial, dict):
+        return error(400, "expected a JSON object with behaviour fields")
+    try:
+        return JSONResponse(behaviours.configure(name, partial).model_dump())
     except ValidationError as e:
         return error(400, describe(e))
-    except ValueError as e:  # the body is not JSON
-        return error(400, f"body is not JSON: {e}")

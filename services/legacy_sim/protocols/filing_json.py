@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.legacy_sim.domain import json_body
 from services.legacy_sim.domain.decisions import Completed, FilingRequest, Rejected
 from services.legacy_sim.domain.faults import InjectedFault
 from services.legacy_sim.domain.ledger import Filing
@@ -43,11 +43,16 @@ def idempotency_key(value: str | None) -> str:
     return value.strip()
 
 
+def parse_json(body: bytes) -> Any:
+    try:
+        return json_body.parse_json(body)
+    except json_body.NotJson as e:
+        raise BadRequest(str(e)) from None
+
+
 async def read_body(request: Request, model: type[Body]) -> Body:
     try:
-        return model.model_validate(json.loads(await request.body()))
-    except json.JSONDecodeError as e:
-        raise BadRequest(f"body is not JSON: {e.msg}") from None
+        return model.model_validate(parse_json(await request.body()))
     except ValidationError as e:
         raise BadRequest(describe(e)) from None
 
