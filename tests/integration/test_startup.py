@@ -23,7 +23,7 @@ def test_database_down_at_start_gives_one_line_per_retry_then_a_clean_exit() -> 
     env = {
         **os.environ,
         "ONEWINDOW_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/onewindow",
-        "ONEWINDOW_STARTUP_TIMEOUT_SECONDS": "4",
+        "ONEWINDOW_STARTUP_TIMEOUT_SECONDS": "8",
         "ONEWINDOW_HTTP_PORT": str(free_port()),
     }
     done = subprocess.run(

@@ -71,7 +71,7 @@ def test_every_line_is_masked_also_in_nested_values_and_tracebacks(
             exc_info=True,
         )  # fmt: skip
     logging.getLogger("plain").warning("stdlib too: 13857101234")
-    logging.getLogger("httpx").info("HTTP Request: POST %s", "http://h.example.cn/?token=s3cret")
+    logging.getLogger("httpx").warning("HTTP Request: POST %s", "http://h.example.cn/?token=s3cret")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["applicant"] == {"id_number": "330102********2421", "mails": ["a***@b.cn"]}
     assert "13906512345" not in lines[0]["exception"] and "139****2345" in lines[0]["exception"]
