@@ -17,6 +17,11 @@ from contracts.catalog.inputs import (
 )
 from contracts.catalog.model import CertificateSpec, Material, Matter
 
+# The applicant's identity is checked in the same lookup as the materials, under this name
+# among the lookup's materials, asking only for these fields.
+IDENTITY = "applicant"
+IDENTITY_FIELDS = frozenset({"name"})
+
 
 def register_fields(matter: Matter, material: Material) -> frozenset[str]:
     """The fields of `material`'s register record OneWindow needs: those mapped into a

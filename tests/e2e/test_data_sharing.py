@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from contracts.catalog import load_catalog
-from contracts.catalog.evidence import register_fields
+from contracts.catalog.evidence import IDENTITY, IDENTITY_FIELDS, register_fields
 from contracts.events import RegisterLookupAnswered
 from onewindow.applicant import Applicant, application_body
 from onewindow.stack import Stack
@@ -265,7 +265,13 @@ async def test_no_event_holds_a_register_field_no_subtask_uses(services: Stack) 
         matter = CATALOG.matter(answer.matter)
         for dataset in answer.answers:
             allowed = {
-                f for m in dataset.materials for f in register_fields(matter, matter.material(m))
+                f
+                for m in dataset.materials
+                for f in (
+                    IDENTITY_FIELDS
+                    if m == IDENTITY
+                    else register_fields(matter, matter.material(m))
+                )
             }
             for record in dataset.records:
                 assert set(record.record) <= allowed, (answer.matter, dataset.dataset)

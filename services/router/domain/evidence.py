@@ -26,6 +26,8 @@ from typing import Any
 
 from contracts.catalog import Material, Matter
 from contracts.catalog.evidence import (
+    IDENTITY,
+    IDENTITY_FIELDS,
     RecordKey,
     field_title,
     listing,
@@ -48,7 +50,6 @@ from contracts.events import (
 from contracts.registers import DATASETS, MAX_KEYS, WHOLE_APPLICATION
 from services.router.domain.process import Fetched, Process, RecordId
 
-APPLICANT = "applicant"  # the identity check's place among a lookup's materials
 IDENTITY_REGISTERS = {"person": "population", "company": "business-registry"}
 UNAVAILABLE = "数据共享平台暂时无法提供，请上传该材料"
 NO_KEY = "申请表未填写查询所需的信息，请上传该材料"
@@ -176,7 +177,7 @@ def _lookups(
             for key in need.keys:
                 want(dataset, key.key, fields, need.material.code, need.serves)
     if identity is not None:
-        want(*identity, frozenset({"name"}), APPLICANT, _to_run(process, matter))
+        want(*identity, IDENTITY_FIELDS, IDENTITY, _to_run(process, matter))
     lookups = []
     for dataset, records in wanted.items():
         serving = tuple(subtasks[dataset])
