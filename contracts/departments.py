@@ -14,3 +14,8 @@ DEPARTMENTS: dict[str, str] = {
     "hhc": "卫生健康委员会 (health commission)",
     "mia": "医疗保障局 (medical insurance)",
 }
+
+
+def department_name(code: str) -> str:
+    """The Chinese name of a department; its code when the list does not know it."""
+    return DEPARTMENTS.get(code, code).split(" (")[0]

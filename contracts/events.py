@@ -7,7 +7,9 @@ Who publishes what (topics in `contracts.topics`):
 - dept_adapter / legacy systems → task-results: SubtaskAccepted, SubtaskCompleted,
   SubtaskRejected, SupplementRequested, SubtaskFailed, FilingCancelled
 - router → outcomes: SupplementNoticeIssued, ResultHeld, OutcomeDecided
-- router → progress: ResultRecorded (each task result it applied)
+- router → progress: ResultRecorded (each task result it applied), EvidenceChecked
+- router → lookups: RegisterLookupRequested (register records an application needs)
+- dept_adapter → lookup-results: RegisterLookupAnswered (what the registers answered)
 - router → supervision: TimeLimitWarned, TimeLimitExceeded (电子监察)
 - notifier → notifications: NoticeDelivered, NoticeDeliveryFailed
 
@@ -67,12 +69,28 @@ class SupplementRequest(_Part):
     materials: tuple[MissingMaterial, ...] = Field(min_length=1)
 
 
+class Holder(_Part):
+    id: str = Field(
+        min_length=1, description="Resident ID number or unified social credit code.",
+        examples=["91330106MA2H3K7P1E"],
+    )  # fmt: skip
+    name: str = Field(min_length=1, examples=["杭州一窗科技有限公司"])
+
+
 class Certificate(_Part):
     subtask: str = _SUBTASK
     department: str = _DEPARTMENT
     title: str = Field(min_length=1, examples=["营业执照"])
     number: str = Field(min_length=1, examples=["330100984437842"])
     issued_at: AwareDatetime
+    kind: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9-]*$", examples=["business-licence"],
+        description="Its kind in the e-certificate library (电子证照库).",
+    )  # fmt: skip
+    holders: tuple[Holder, ...] = Field(default=(), description="Who holds it.")
+    replaces: bool = Field(
+        default=False, description="It replaces the holders' earlier ones of its kind."
+    )
 
 
 class Reason(_Part):
@@ -391,6 +409,100 @@ class ResultRecorded(Event):
         "payload being one of SubtaskAccepted, SubtaskCompleted, SubtaskRejected, "
         "SupplementRequested, SubtaskFailed, FilingCancelled."
     )
+
+
+# Data sharing (数据共享): the router asks for the register records an application needs, one
+# batch per register; dept_adapter fetches them from the data-sharing platform and answers with
+# only the fields asked for (data minimisation); the router records what it obtained.
+
+_DATASET = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["population"])
+_LOOKUP_KEY = Field(
+    min_length=1, max_length=200, examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:lookup:1"],
+    description="One lookup of an application: <application_id>:lookup:<n>.",
+)  # fmt: skip
+
+
+class WantedRecord(_Part):
+    key: str = Field(min_length=1, max_length=200, examples=["330106199003071236"])
+    fields: tuple[str, ...] = Field(description="The only fields of the record kept.")
+
+
+class _DatasetPart(_Part):
+    dataset: str = _DATASET
+    purpose: str = Field(
+        min_length=1, examples=["amr-licence"],
+        description="The sub-task the records serve; *intake when they serve several.",
+    )  # fmt: skip
+    materials: tuple[str, ...] = Field(min_length=1, description="The materials they are.")
+    subtasks: tuple[str, ...] = Field(min_length=1, description="The sub-tasks they serve.")
+
+
+class DatasetLookup(_DatasetPart):
+    records: tuple[WantedRecord, ...] = Field(min_length=1, max_length=50)
+
+
+class FetchedRecord(_Part):
+    key: str = Field(min_length=1, max_length=200)
+    found: bool
+    record: dict[str, Any] = Field(
+        default_factory=dict, description="Only the fields asked for this key."
+    )
+    version: str | None = Field(default=None, description="When the register last changed it.")
+    digest: str | None = Field(
+        default=None, description="sha256 of the whole record as the register holds it."
+    )
+
+
+class DatasetAnswer(_DatasetPart):
+    available: bool = Field(description="False: the register could not be read (after retries).")
+    records: tuple[FetchedRecord, ...] = ()
+    error: str | None = None
+    attempts: int = Field(ge=0, description="Requests made to the platform for it.")
+
+
+@register
+class RegisterLookupRequested(Event):
+    """The register records an application needs, one batch per register (数据共享)."""
+
+    event_type = "RegisterLookupRequested"
+    lookup_key: str = _LOOKUP_KEY
+    matter: str
+    lookups: tuple[DatasetLookup, ...] = Field(min_length=1)
+
+
+@register
+class RegisterLookupAnswered(Event):
+    """What the registers answered to a lookup: per register, each record (its asked fields
+    only, a digest of the whole), or that the register could not be read."""
+
+    event_type = "RegisterLookupAnswered"
+    lookup_key: str = _LOOKUP_KEY
+    matter: str
+    answers: tuple[DatasetAnswer, ...] = Field(min_length=1)
+
+
+class MaterialObtained(_Part):
+    material: str = Field(min_length=1, examples=["id-legal-person"])
+    via: Literal["register", "e-certificate", "applicant"] = Field(
+        description="Fetched from a register, taken from the e-certificate library, or the"
+        " applicant brings it (handed in, or asked for because it could not be fetched)."
+    )
+    dataset: str | None = Field(default=None, description="The register it was fetched from.")
+    certificate: str | None = Field(default=None, description="The e-certificate's number.")
+    holder: str | None = Field(default=None, description="The e-certificate's holder.")
+    subtasks: tuple[str, ...] = Field(description="The sub-tasks it serves.")
+
+
+@register
+class EvidenceChecked(Event):
+    """How the router obtained the materials of the sub-tasks still to run, and what checking
+    the registers' records against the form found: corrections to ask for (a supplement) or
+    reasons to refuse. Sub-tasks are dispatched only once nothing is left to correct."""
+
+    event_type = "EvidenceChecked"
+    materials: tuple[MaterialObtained, ...]
+    supplements: tuple[SupplementRequest, ...] = ()
+    refusals: tuple[Reason, ...] = ()
 
 
 # recorded in router's log, never published

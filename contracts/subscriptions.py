@@ -9,6 +9,8 @@ from __future__ import annotations
 from contracts.departments import DEPARTMENTS
 from contracts.topics import (
     APPLICATIONS,
+    LOOKUP_RESULTS,
+    LOOKUPS,
     NOTIFICATIONS,
     OUTCOMES,
     PROGRESS,
@@ -24,12 +26,14 @@ READ_MODEL = (
     APPLICATIONS,
     *(tasks_topic(d) for d in DEPARTMENTS),
     PROGRESS,
+    LOOKUP_RESULTS,
     OUTCOMES,
     NOTIFICATIONS,
     SUPERVISION,
 )
-PROCESS = (APPLICATIONS, TASK_RESULTS)
-FILING = tuple(tasks_topic(d) for d in DEPARTMENTS if d not in DEPARTMENT_GROUPS)
+PROCESS = (APPLICATIONS, TASK_RESULTS, LOOKUP_RESULTS)
+# dept_adapter files sub-tasks with departments and looks records up in registers alike.
+FILING = (*(tasks_topic(d) for d in DEPARTMENTS if d not in DEPARTMENT_GROUPS), LOOKUPS)
 DELIVERY = (OUTCOMES,)
 CLOCK_NOTICES = (SUPERVISION,)
 APPLICANTS = (APPLICATIONS,)

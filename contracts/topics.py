@@ -10,6 +10,8 @@ OUTCOMES = "onewindow.outcomes"
 PROGRESS = "onewindow.progress"
 NOTIFICATIONS = "onewindow.notifications"
 SUPERVISION = "onewindow.supervision"
+LOOKUPS = "onewindow.lookups"
+LOOKUP_RESULTS = "onewindow.lookup-results"
 DEAD_LETTER = "onewindow.dead-letter"
 # Every service's signed checkpoints of its event log (contracts/checkpoint.py); key: the log.
 CHECKPOINTS = "onewindow.checkpoints"
@@ -47,6 +49,9 @@ _BY_EVENT_TYPE = {
     **dict.fromkeys(TASK_RESULT_TYPES, TASK_RESULTS),
     **dict.fromkeys(["SupplementNoticeIssued", "ResultHeld", "OutcomeDecided"], OUTCOMES),
     "ResultRecorded": PROGRESS,
+    "EvidenceChecked": PROGRESS,
+    "RegisterLookupRequested": LOOKUPS,
+    "RegisterLookupAnswered": LOOKUP_RESULTS,
     **dict.fromkeys(["TimeLimitWarned", "TimeLimitExceeded"], SUPERVISION),
     **dict.fromkeys(["NoticeDelivered", "NoticeDeliveryFailed"], NOTIFICATIONS),
 }

@@ -25,6 +25,7 @@ import structlog
 from eventlog.broker_watch import BrokerWatch
 from eventlog.published import Placed, PublishedOffsets, TopicPartition, decode, encode
 from eventlog.store import SELECT_EVENTS, Connection, RecordedEvent, to_recorded
+from eventlog.tailing import appends_channel, first_of
 
 log = structlog.get_logger()
 
@@ -126,11 +127,11 @@ class Relay:
                 if not standing_by:  # said once, not every look: a standby may wait for days
                     log.info("relay standing by: another relay holds the schema", schema=schema)
                     standing_by = True
-                if await _wait(stop, self.standby_seconds):
+                if await first_of(stop, timeout=self.standby_seconds):
                     return
             if standing_by:
                 log.info("relay taking over: the one that held the schema is gone", schema=schema)
-            await lock_conn.add_listener(schema + ".events", self._on_notify)
+            await lock_conn.add_listener(appends_channel(schema), self._on_notify)
             # The lock lives as long as this session: when it ends, so must this relay.
             lock_lost = asyncio.Event()
             lock_conn.add_termination_listener(lambda *_: lock_lost.set())
@@ -141,7 +142,7 @@ class Relay:
                 # a session that ended took its lock and its listener with it
                 with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                     if not lock_lost.is_set():
-                        await lock_conn.remove_listener(schema + ".events", self._on_notify)
+                        await lock_conn.remove_listener(appends_channel(schema), self._on_notify)
                         await lock_conn.execute(
                             "SELECT pg_advisory_unlock(hashtext($1))", "relay:" + schema
                         )
@@ -160,7 +161,7 @@ class Relay:
                     await self._look_at_broker()
                     looked = time.monotonic()
                 if sent < self.batch_size:
-                    await _wait(self._wake, self.idle_poll_seconds, stop, lock_lost)
+                    await first_of(self._wake, stop, lock_lost, timeout=self.idle_poll_seconds)
             await self.publish_pending()
         finally:
             if self.watch is not None:
@@ -221,17 +222,6 @@ class Relay:
 
 def _named(partitions: Sequence[TopicPartition]) -> str:
     return ", ".join(f"{topic}/{partition}" for topic, partition in partitions)
-
-
-async def _wait(event: asyncio.Event, timeout: float, *also: asyncio.Event) -> bool:
-    """Wait for `event` (or one of `also`) up to `timeout`; True if one is set."""
-    waiters = [asyncio.ensure_future(e.wait()) for e in (event, *also)]
-    done, pending = await asyncio.wait(
-        waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-    )
-    for task in pending:
-        task.cancel()
-    return bool(done)
 
 
 def relay_lag(newest: int, checkpoint: int) -> int:

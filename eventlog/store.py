@@ -27,6 +27,17 @@ from eventlog.hashing import HASH_SCHEME, canonical_payload, chain_hash
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
+# Failures that say nothing about the request or the event: the database is away or busy.
+DATABASE_AWAY = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.TransactionRollbackError,
+)
+
 
 class ConcurrencyConflict(Exception):
     def __init__(self, stream_id: str, expected: int, actual: int) -> None:

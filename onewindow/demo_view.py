@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from contracts.departments import DEPARTMENTS
+from contracts.departments import department_name
 
 FINAL = frozenset({"approved", "rejected", "withdrawn", "lapsed"})
 OUTCOME_NOTICES = frozenset({"result", "rejection", "withdrawal", "lapse"})
@@ -71,7 +71,7 @@ def result(item: Tracked) -> Group:
         )
     )
     for c in outcome.get("certificates", []):
-        department = DEPARTMENTS.get(c["department"], c["department"]).split(" (")[0]
+        department = department_name(c["department"])
         lines.append(Text(f"  ✓ {c['title']}  {c['number']}  — {department}", overflow="ellipsis"))
     for entry in state.get("timeline", []):
         line = (

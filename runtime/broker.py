@@ -110,6 +110,7 @@ def consumer_loops(
                 batch_size=settings.consumer_batch_size,
                 max_attempts=settings.consumer_max_attempts,
                 backoff=backoff,
+                session_timeout_seconds=settings.kafka_session_timeout_seconds,
             )
         )
     return loops

@@ -1,11 +1,12 @@
 """Claims: which pieces of work (a notice to send, a filing to work) a process is on now, so
 that another process of the same service — a replica — skips them.
 
-A claim is a session advisory lock, named by a namespace and the work's key (two 32-bit
-hashes: a collision only makes one piece of work wait for another), on one connection of the
-claimer's own. A process that crashes loses its claims with its connection, and a connection
-given back to the pool is reset, which unlocks them too. A claimer whose connection ended
-holds nothing any more: it sees `ended` set and must stop working on what it claimed.
+A claim is a session advisory lock, named by a namespace (the kind of work) and the work's key
+(two 32-bit hashes: a collision only makes one piece of work wait for another), on one
+connection of the claimer's own. A process that crashes loses its claims with its connection,
+and a connection given back to the pool is reset, which unlocks them too. A claimer whose
+connection ended holds nothing any more: it sees `ended` set and must stop working on what it
+claimed.
 """
 
 from __future__ import annotations
@@ -26,24 +27,24 @@ _UNLOCK = "SELECT pg_advisory_unlock(hashtext($1), hashtext($2))"
 
 
 class Claims:
-    def __init__(self, conn: Connection, namespace: str) -> None:
-        self.conn, self.namespace, self.open = conn, namespace, True
+    def __init__(self, conn: Connection) -> None:
+        self.conn, self.open = conn, True
         self.ended = asyncio.Event()
         self._serial = asyncio.Lock()  # one connection runs one query at a time
         conn.add_termination_listener(self._on_ended)
 
-    async def claim(self, key: str) -> bool:
+    async def claim(self, namespace: str, key: str) -> bool:
         """True if this process now holds `key`; False if another one does."""
         async with self._serial:
-            return bool(await self.conn.fetchval(_LOCK, self.namespace, key))
+            return bool(await self.conn.fetchval(_LOCK, namespace, key))
 
-    async def release(self, key: str) -> None:
+    async def release(self, namespace: str, key: str) -> None:
         """Never raises: a claim that cannot be released ends with its connection."""
         async with self._serial:
             if not self.open:
                 return
             try:
-                await self.conn.execute(_UNLOCK, self.namespace, key)
+                await self.conn.execute(_UNLOCK, namespace, key)
             except CONNECTION_GONE as exc:
                 log.warning("claim not released; it ends with its connection", error=str(exc))
 

@@ -40,9 +40,8 @@ from eventlog.broker_watch import event_id_of, records_at
 from eventlog.dead_letters import DeadLetter, keep
 from eventlog.inbox import Handler, Inbox, StreamsOf
 from eventlog.retry import Backoff
-from eventlog.store import ConcurrencyConflict
+from eventlog.store import DATABASE_AWAY, ConcurrencyConflict
 from eventlog.unit_of_work import DerivedFactory, UnitOfWork
-from runtime.database import DATABASE_AWAY
 from runtime.metrics import CONSUMED, CONSUMER_FAILURES
 from runtime.tracing import traced
 
@@ -142,8 +141,10 @@ class ConsumerLoop:
         batch_size: int,
         max_attempts: int,
         backoff: Backoff,
+        session_timeout_seconds: float = 10.0,
     ) -> None:
         self.group, self.consumer = group, consumer
+        self.session_timeout_ms = int(session_timeout_seconds * 1000)
         self.inbox, self.dead_letters = inbox, dead_letters
         self.bootstrap_servers, self.batch_size = bootstrap_servers, batch_size
         self.max_attempts, self.backoff = max_attempts, backoff
@@ -167,6 +168,8 @@ class ConsumerLoop:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
+            session_timeout_ms=self.session_timeout_ms,
+            heartbeat_interval_ms=self.session_timeout_ms // 3,
             metadata_max_age_ms=10_000,  # topics made again after a broker loss are seen soon
         )
         kafka.subscribe(list(self.consumer.topics), listener=_Assigned(self._unverified))

@@ -36,18 +36,6 @@ async def open_pool(settings: ServiceSettings, schema: str, name: str) -> asyncp
     )
 
 
-# Failures that say nothing about the request or the event: the database is away or busy.
-DATABASE_AWAY = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.TransactionRollbackError,
-)
-
-
 async def database_answers(pool: asyncpg.Pool) -> bool:
     try:
         async with pool.acquire(timeout=2) as conn:

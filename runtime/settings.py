@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
         10.0, gt=0, description="How often the service looks for topics that vanished."
     )
     kafka_request_timeout_seconds: float = Field(30.0, gt=0)
+    kafka_session_timeout_seconds: float = Field(
+        6.0,
+        ge=1,
+        description="A consumer silent this long leaves its group: how soon the partitions of a"
+        " process killed outright go to another. Brokers refuse less than their minimum (6 s).",
+    )
     kafka_watched_groups: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(SUBSCRIPTIONS),
         description="Consumer group → the topics it reads; each must never miss an event: after"
@@ -48,7 +54,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(2000, ge=1)
     relay_publish_timeout_seconds: float = Field(60.0, gt=0)
     relay_watch_seconds: float = Field(
-        10.0, gt=0, description="How often the relay asks the broker whether it lost data."
+        3.0, gt=0, description="How often the relay asks the broker whether it lost data."
     )
     retry_first_seconds: float = Field(0.2, gt=0, description="First wait of every back-off.")
     retry_max_seconds: float = Field(15.0, gt=0, description="Longest wait of every back-off.")

@@ -27,6 +27,16 @@ def load_catalog(path: Path | None = None) -> Catalog:
         matters[matter.code], sources[matter.code] = matter, file.name
     if not matters:
         raise CatalogError(str(folder), "-", "-", "no matter (*.yaml) found in the catalog folder")
+    issued = {s.certificate.kind for m in matters.values() for s in m.subtasks if s.certificate}
+    for code, matter in matters.items():
+        for material in matter.materials:
+            kind = material.certificate_kind
+            if kind is not None and kind not in issued:
+                raise CatalogError(
+                    sources[code], code, f"materials[{material.code}].source",
+                    f"no matter issues a certificate of kind {kind!r}, so the library never"
+                    f" holds one; issued kinds: {', '.join(sorted(issued))}",
+                )  # fmt: skip
     return Catalog(matters=matters)
 
 

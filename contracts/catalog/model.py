@@ -22,8 +22,15 @@ from contracts.catalog.forms import FormError, form_errors
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Source = Annotated[
-    str, StringConstraints(pattern=r"^(applicant|generated|shared:[a-z][a-z0-9-]*)$")
+    str,
+    StringConstraints(
+        pattern=r"^(applicant|generated|shared:[a-z][a-z0-9-]*|e-certificate:[a-z][a-z0-9-]*)$"
+    ),
 ]
+SharedSource = Annotated[str, StringConstraints(pattern=r"^shared:[a-z][a-z0-9-]*$")]
+# `$form.<path>` (a `*` stands for each element of an array) or `$outputs.<subtask>.<field>`;
+# parsed and checked against the form and the sub-tasks when the catalog loads.
+Reference = Annotated[str, StringConstraints(pattern=r"^\$")]
 InputValue = StrictStr | StrictInt | StrictFloat | StrictBool
 Text = Annotated[str, StringConstraints(min_length=1)]
 
@@ -45,16 +52,49 @@ class UnknownSubtask(LookupError):
 
 
 class Material(_Frozen):
-    """A document the matter needs; `key` materials can never be deficiency-accepted (容缺)."""
+    """A document the matter needs; `key` materials can never be deficiency-accepted (容缺).
+
+    A material fetched by data sharing (`shared:<dataset>`) names the record it is: `record`,
+    the form field holding the record's key (each element's, with a `*`). What the register
+    holds is checked: every field of `match` against the form field it names (a difference
+    is a supplement naming that form field), every field of `require` against the value it
+    must have (otherwise the application is refused). A material from the e-certificate
+    library (`e-certificate:<kind>`) names its holder in `record`; when the library has none,
+    it comes from `fallback` (a register), else from the applicant.
+    """
 
     code: Code
     name: Text
-    source: Source = Field(description="applicant | shared:<dataset> | generated")
+    source: Source = Field(
+        description="applicant | shared:<dataset> | e-certificate:<kind> | generated"
+    )
     key: bool
+    record: Reference | None = Field(
+        default=None, description="$form path of the record's key (shared) or holder (library)"
+    )
+    match: Mapping[FieldName, Reference] = Field(default_factory=dict)
+    require: Mapping[FieldName, InputValue] = Field(default_factory=dict)
+    fallback: SharedSource | None = None
 
     @property
     def shared_dataset(self) -> str | None:
         return self.source.removeprefix("shared:") if self.source.startswith("shared:") else None
+
+    @property
+    def certificate_kind(self) -> str | None:
+        prefix = "e-certificate:"
+        return self.source.removeprefix(prefix) if self.source.startswith(prefix) else None
+
+    @property
+    def register(self) -> str | None:
+        """The dataset it is fetched from: its source, or its fallback when the library has none."""
+        fallback = self.fallback.removeprefix("shared:") if self.fallback else None
+        return self.shared_dataset or fallback
+
+    @property
+    def fetched(self) -> bool:
+        """OneWindow obtains it itself: from a register or from the e-certificate library."""
+        return self.shared_dataset is not None or self.certificate_kind is not None
 
     @property
     def spared(self) -> bool:
@@ -63,10 +103,18 @@ class Material(_Frozen):
 
 
 class CertificateSpec(_Frozen):
-    """The certificate or licence a sub-task issues: its title and the output holding its number."""
+    """The certificate or licence a sub-task issues: its title, the output holding its number,
+    its kind in the e-certificate library (电子证照库) and who holds it. `holder` and
+    `holder_name` name the holder's ID number or credit code and name (with a `*`: every
+    element's, each a holder); `replaces`: a new one marks the holder's earlier ones of this
+    kind replaced (a licence issued anew after a change)."""
 
     title: Text
     number: FieldName
+    kind: Code
+    holder: Reference
+    holder_name: Reference
+    replaces: bool = False
 
 
 class Subtask(_Frozen):

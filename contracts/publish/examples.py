@@ -34,6 +34,13 @@ _TO_APPLICANT = {
     "applicant_name": "陈思远",
     "delivery": _DELIVERY,
 }
+_LOOKUP = f"{APPLICATION_ID}:lookup:1"
+_POPULATION = {
+    "dataset": "population",
+    "purpose": "*intake",
+    "materials": ("id-legal-person", "id-tax-officer"),
+    "subtasks": ("amr-licence", "psb-seal", "tax-invoice"),
+}
 _MISSING = e.MissingMaterial(
     code="articles-of-association", name="公司章程", reason="未由全体股东签字"
 )
@@ -127,6 +134,9 @@ _ALL: tuple[Event, ...] = (
                 title="营业执照",
                 number="330100984437842",
                 issued_at=_DUE,
+                kind="business-licence",
+                holders=(e.Holder(id="91330100MA2KXXXX0X", name="杭州一窗科技有限公司"),),
+                replaces=True,
             ),
         ),
         started_at=_AT,
@@ -135,6 +145,66 @@ _ALL: tuple[Event, ...] = (
         on_time=True,
     ),
     e.ResultRecorded(result=_ANSWER),
+    e.RegisterLookupRequested(
+        lookup_key=_LOOKUP,
+        matter="business-startup",
+        lookups=(
+            e.DatasetLookup(
+                **_POPULATION,
+                records=(
+                    e.WantedRecord(key="330106199003071236", fields=("birth_date", "name")),
+                    e.WantedRecord(key="330127199502110668", fields=("name",)),
+                ),
+            ),
+        ),
+    ),
+    e.RegisterLookupAnswered(
+        lookup_key=_LOOKUP,
+        matter="business-startup",
+        answers=(
+            e.DatasetAnswer(
+                **_POPULATION,
+                available=True,
+                attempts=1,
+                records=(
+                    e.FetchedRecord(
+                        key="330106199003071236",
+                        found=True,
+                        record={"name": "陈思远", "birth_date": "1990-03-07"},
+                        version="2026-04-30T08:00:00Z",
+                        digest="sha256:" + "3b1f" * 16,
+                    ),
+                    e.FetchedRecord(key="330127199502110668", found=False),
+                ),
+            ),
+        ),
+    ),
+    e.EvidenceChecked(
+        materials=(
+            e.MaterialObtained(
+                material="id-legal-person",
+                via="register",
+                dataset="population",
+                subtasks=("amr-licence", "psb-seal"),
+            ),
+            e.MaterialObtained(
+                material="id-tax-officer", via="applicant", subtasks=("tax-invoice",)
+            ),
+        ),
+        supplements=(
+            e.SupplementRequest(
+                subtask="tax-invoice",
+                department="tax",
+                materials=(
+                    e.MissingMaterial(
+                        code="tax.tax_officer.id_number",
+                        name="涉税事项·办税人员·公民身份号码",
+                        reason="人口基础信息库中查无此记录，请核对后更正",
+                    ),
+                ),
+            ),
+        ),
+    ),
     e.TimeLimitWarned(**_CLOCK),
     e.TimeLimitExceeded(**_CLOCK),
     e.NoticeDelivered(

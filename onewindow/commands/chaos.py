@@ -17,7 +17,7 @@ from onewindow.commands.load_options import mix_option, own_stack_started, pace_
 SIZES: dict[str, dict[str, float]] = {
     # every fault kind once, each service killed once, in under 3 minutes: the adapter's
     # breaker stays open 5 s, not 30, so a department's bad spell costs less waiting
-    "small": {"applications": 60, "rate": 2, "kill_every": 4, "settle_timeout": 60,
+    "small": {"applications": 60, "rate": 2, "kill_every": 4, "settle_timeout": 90,
               "breaker_open_seconds": 5},
     "default": {"applications": 1000, "rate": 5, "kill_every": 5, "settle_timeout": 300},
 }  # fmt: skip

@@ -1,18 +1,22 @@
-"""Settings (ONEWINDOW_* variables) and the per-department file, validated at start-up.
+"""Settings (ONEWINDOW_* variables), the per-department file and the per-register file,
+validated at start-up.
 
 An invalid departments file stops the service with one message naming the department and
 the field; psb and unknown departments are refused (psb's system reads its topic itself).
+So does an invalid registers file, naming the register; every register of
+contracts/registers.py is read, with the file's defaults unless the file says otherwise.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from contracts.departments import DEPARTMENTS
+from contracts.registers import DATASETS
 from runtime.settings import ServiceSettings
 
 HERE = Path(__file__).parent
@@ -30,6 +34,17 @@ class DeptAdapterSettings(ServiceSettings):
     )
     callback_secret: SecretStr = SecretStr("onewindow-legacy-sim-demo-secret")
     rescan_seconds: float = Field(5.0, gt=0, description="Log rescan even without a NOTIFY.")
+    sharing_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="The data-sharing platform; default: <legacy_base_url>/sharing.",
+    )
+    sharing_token: SecretStr = SecretStr("onewindow-sharing-demo-token")
+    registers_file: Path = HERE / "registers.yaml"
+
+    @property
+    def platform_url(self) -> str:
+        return self.sharing_url or self.legacy_base_url.rstrip("/") + "/sharing"
 
 
 class _Part(BaseModel):
@@ -47,16 +62,33 @@ class Breaker(_Part):
     half_open_probes: int = Field(1, ge=1)
 
 
-class DepartmentConfig(_Part):
-    protocol: Literal["rest", "soap", "poll", "callback"]
-    path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="Prefix, e.g. /amr")
+class _Calls(_Part):
+    """How calls to one outside system are made: time-outs, retries, breaker, concurrency."""
+
     base_url: str | None = Field(None, pattern=r"^https?://")
     timeout_seconds: float = Field(10.0, gt=0)
     max_attempts: int = Field(4, ge=1)
     backoff: Backoff = Backoff()
     breaker: Breaker = Breaker()
     concurrency: int = Field(8, ge=1)
+
+
+class DepartmentConfig(_Calls):
+    protocol: Literal["rest", "soap", "poll", "callback"]
+    path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="Prefix, e.g. /amr")
     poll_interval_seconds: float = Field(1.0, gt=0)
+
+
+class RegisterConfig(_Calls):
+    """One register, read through the platform (or `base_url`: a department's own endpoint
+    speaking the platform's protocol). A lookup retries it, and waits for its breaker to let
+    a call through, for at most `give_up_seconds` and `max_attempts` calls; then it answers
+    "unavailable" and the applicant is asked to upload the material: a register never
+    stalls an application, and a flaky one is ridden out."""
+
+    timeout_seconds: float = Field(5.0, gt=0)
+    max_attempts: int = Field(10, ge=1)
+    give_up_seconds: float = Field(60.0, gt=0)
 
 
 class DepartmentsConfigError(ValueError):
@@ -74,37 +106,73 @@ def _merged(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
 
 def parse_departments(document: Any, source: str = "departments") -> dict[str, DepartmentConfig]:
     """`{defaults: {...}, departments: {dept: {...}}}`, each department over the defaults."""
-    if not isinstance(document, dict) or not isinstance(document.get("departments"), dict):
-        raise DepartmentsConfigError(f"{source}: expected a mapping with 'departments'")
-    unknown = set(document) - {"defaults", "departments"}
-    if unknown:
-        raise DepartmentsConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
-    defaults = document.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        raise DepartmentsConfigError(f"{source}: 'defaults' must be a mapping")
-    configs: dict[str, DepartmentConfig] = {}
-    for department, own in document["departments"].items():
+    own = _sections(document, source, "departments", required=True)
+    for department in own:
         if department not in DEPARTMENTS or department in NOT_OURS:
             raise DepartmentsConfigError(
                 f"{source}: department {department!r}: not one dept_adapter serves"
             )
-        if not isinstance(own, dict):
-            raise DepartmentsConfigError(f"{source}: department {department!r}: expected a mapping")
+    return _parsed(document, own, source, "department", DepartmentConfig)
+
+
+def parse_registers(document: Any, source: str = "registers") -> dict[str, RegisterConfig]:
+    """`{defaults: {...}, registers: {dataset: {...}}}`: every register of contracts'
+    list, each over the defaults; one the list does not have is refused."""
+    own = _sections(document or {}, source, "registers", required=False)
+    for dataset in own:
+        if dataset not in DATASETS:
+            raise DepartmentsConfigError(
+                f"{source}: register {dataset!r}: unknown; known: {', '.join(DATASETS)}"
+            )
+    every = {dataset: own.get(dataset) or {} for dataset in DATASETS}
+    return _parsed(document or {}, every, source, "register", RegisterConfig)
+
+
+def _sections(document: Any, source: str, name: str, *, required: bool) -> dict[str, Any]:
+    if not isinstance(document, dict) or (required and not isinstance(document.get(name), dict)):
+        raise DepartmentsConfigError(f"{source}: expected a mapping with {name!r}")
+    unknown = set(document) - {"defaults", name}
+    if unknown:
+        raise DepartmentsConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
+    own = document.get(name) or {}
+    if not isinstance(own, dict):
+        raise DepartmentsConfigError(f"{source}: {name!r} must be a mapping")
+    return own
+
+
+C = TypeVar("C", bound=_Calls)
+
+
+def _parsed(
+    document: dict[str, Any], own: dict[str, Any], source: str, what: str, model: type[C]
+) -> dict[str, C]:
+    defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise DepartmentsConfigError(f"{source}: 'defaults' must be a mapping")
+    configs: dict[str, C] = {}
+    for name, settings in own.items():
+        if not isinstance(settings, dict):
+            raise DepartmentsConfigError(f"{source}: {what} {name!r}: expected a mapping")
         try:
-            configs[department] = DepartmentConfig.model_validate(_merged(defaults, own))
+            configs[name] = model.model_validate(_merged(defaults, settings))
         except ValidationError as e:
             problems = "; ".join(
                 f"field {'.'.join(map(str, x['loc']))!r}: {x['msg']}" for x in e.errors()
             )
-            raise DepartmentsConfigError(
-                f"{source}: department {department!r}: {problems}"
-            ) from None
+            raise DepartmentsConfigError(f"{source}: {what} {name!r}: {problems}") from None
     return configs
 
 
-def load_departments(path: Path) -> dict[str, DepartmentConfig]:
+def _document(path: Path) -> Any:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise DepartmentsConfigError(f"{path}: cannot read: {e}") from None
-    return parse_departments(document, str(path))
+
+
+def load_departments(path: Path) -> dict[str, DepartmentConfig]:
+    return parse_departments(_document(path), str(path))
+
+
+def load_registers(path: Path) -> dict[str, RegisterConfig]:
+    return parse_registers(_document(path), str(path))

@@ -1,6 +1,6 @@
-"""dept_adapter handlers. The inbox handlers only record work in the filing's stream (no
-HTTP inside the inbox transaction); workers (runner.py) make the calls. The callback
-handler records an nrb-style decision the legacy system POSTs back."""
+"""dept_adapter handlers. The inbox handlers only record work in the filing's (or the
+lookup's) stream (no HTTP inside the inbox transaction); workers (runner.py) make the calls.
+The callback handler records an nrb-style decision the legacy system POSTs back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from collections.abc import Collection
 import structlog
 
 from contracts.envelope import Envelope
-from contracts.events import FilingCancelled, SubtaskCancelled, SubtaskDispatched
+from contracts.events import (
+    FilingCancelled,
+    RegisterLookupRequested,
+    SubtaskCancelled,
+    SubtaskDispatched,
+)
 from contracts.registry import decode
 from eventlog.inbox import Handler, Unprocessable
 from eventlog.store import ConcurrencyConflict
@@ -17,8 +22,13 @@ from eventlog.unit_of_work import UnitOfWork
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.domain import answers
-from services.dept_adapter.domain.events import CancellationRequested, FilingRequested
+from services.dept_adapter.domain.events import (
+    CancellationRequested,
+    FilingRequested,
+    LookupRequested,
+)
 from services.dept_adapter.domain.filing import answering, replay, stream_of
+from services.dept_adapter.domain.lookup import lookup_stream
 from services.dept_adapter.domain.outcomes import Decision, Terminal, result_event
 from services.dept_adapter.domain.signature import verify
 
@@ -27,9 +37,12 @@ log = structlog.get_logger()
 
 
 def filing_streams(envelope: Envelope) -> list[str]:
-    """The filing stream a task's handler reads."""
+    """The filing (or lookup) stream a task's (or lookup's) handler reads."""
     key = envelope.payload.get("filing_key")
-    return [stream_of(key)] if isinstance(key, str) else []
+    if isinstance(key, str):
+        return [stream_of(key)]
+    key = envelope.payload.get("lookup_key")
+    return [lookup_stream(key)] if isinstance(key, str) else []
 
 
 def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
@@ -73,7 +86,23 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
                                                producer=SERVICE, causation=envelope)],
         )  # fmt: skip
 
-    return {"SubtaskDispatched": on_subtask_dispatched, "SubtaskCancelled": on_subtask_cancelled}
+    async def on_lookup_requested(envelope: Envelope, uow: UnitOfWork) -> None:
+        asked = decode(envelope)
+        assert isinstance(asked, RegisterLookupRequested)
+        stream = lookup_stream(asked.lookup_key)
+        if await uow.read(stream):
+            return  # recorded already: a worker answers it
+        requested = LookupRequested(**asked.model_dump())
+        uow.append(
+            stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
+                                     producer=SERVICE, causation=envelope)],
+        )  # fmt: skip
+
+    return {
+        "SubtaskDispatched": on_subtask_dispatched,
+        "SubtaskCancelled": on_subtask_cancelled,
+        "RegisterLookupRequested": on_lookup_requested,
+    }
 
 
 class CallbackRefused(Exception):

@@ -1,12 +1,14 @@
-"""dept_adapter's own metrics (docs/metrics.md): every call to a legacy system timed and
-classified, and each department's circuit breaker; the shared ones: runtime/metrics.py."""
+"""dept_adapter's own metrics (docs/metrics.md): every call to a legacy system or to a
+register timed and classified, and each department's and register's circuit breaker (a
+register is labelled `department` by its dataset, protocol `sharing`, call `lookup`); the
+shared ones: runtime/metrics.py."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -15,7 +17,7 @@ from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.domain.breaker import CircuitBreaker
 from services.dept_adapter.domain.filing import Filing
 from services.dept_adapter.domain.measures import BREAKER_GAUGE, call_outcome
-from services.dept_adapter.domain.outcomes import Answer
+from services.dept_adapter.domain.outcomes import Answer, Retryable, Terminal
 
 LABELS = ["department", "protocol", "call"]
 CALL_DURATION = Histogram(
@@ -47,6 +49,9 @@ class Worker(Protocol):
     breaker: CircuitBreaker
 
 
+A = TypeVar("A")
+
+
 def watch_breakers(workers: Mapping[str, Worker]) -> None:
     """Each scrape reads the breakers' state as it is then (open turns half-open by time)."""
     for department, worker in workers.items():
@@ -73,11 +78,17 @@ class MeasuredLegacySystem:
         return await self._measured("cancel", partial(self.legacy.cancel, receipt))
 
     async def _measured(self, call: str, send: Callable[[], Awaitable[Answer]]) -> Answer:
-        started = time.perf_counter()
-        answer = await send()
-        outcome, error = call_outcome(answer)
-        labels = (self.department, self.protocol, call)
-        CALL_DURATION.labels(*labels, outcome).observe(time.perf_counter() - started)
-        if error is not None:
-            CALL_ERRORS.labels(*labels, error).inc()
-        return answer
+        return await measured((self.department, self.protocol, call), send)
+
+
+async def measured(
+    labels: tuple[str, str, str], send: Callable[[], Awaitable[A | Retryable | Terminal]]
+) -> A | Retryable | Terminal:
+    """`send`'s answer, its duration and its error counted under `labels`."""
+    started = time.perf_counter()
+    answer = await send()
+    outcome, error = call_outcome(answer)
+    CALL_DURATION.labels(*labels, outcome).observe(time.perf_counter() - started)
+    if error is not None:
+        CALL_ERRORS.labels(*labels, error).inc()
+    return answer

@@ -1,12 +1,13 @@
-"""One department's worker: files pending filings, polls accepted ones, cancels on request.
+"""The workers: one per department (files pending filings, polls accepted ones, cancels on
+request), and one for register lookups, on one scheduler.
 
-A worker never runs two calls for one filing at once, and works a filing only while it holds
-the filing's claim (runtime/claims.py), so neither does another replica: a filing another
-replica is working is looked at again `standby_seconds` later — by then it is done, or that
-replica is gone and its claims with it. A call's outcome is appended with the version the
-filing was loaded at (under the claim, so it saw what the last holder recorded); should two
-record all the same (a claim lost with its connection), only one does — the other gets a
-ConcurrencyConflict, reloads, and finds it done.
+A worker never runs two calls for one filing (or lookup) at once, and works one only while it
+holds its claim (runtime/claims.py), so neither does another replica: one another replica
+holds is looked at again `standby_seconds` later — by then it is done, or that replica is gone
+and its claims with it. A call's outcome is appended with the version the stream was loaded at
+(under the claim, so it saw what the last holder recorded); should two record all the same (a
+claim lost with its connection), only one does — the other gets a ConcurrencyConflict,
+reloads, and finds it done.
 """
 
 from __future__ import annotations
@@ -31,52 +32,48 @@ from services.dept_adapter.filing_work import FilingWork
 
 log = structlog.get_logger()
 FILING_CLAIMS = "onewindow.filing"
+LOOKUP_CLAIMS = "onewindow.lookup"
 
 
-class DepartmentWorker:
+class Scheduler:
+    """Looks at every key when it falls due on `due` (key → clock time), never at one key
+    twice at once, at most `concurrency` at a time, and each only while it holds the key's
+    claim in `namespace`; `notice(key)` makes it due now."""
+
     def __init__(
         self,
-        department: str,
-        config: DepartmentConfig,
-        legacy: LegacySystem,
-        filings: FilingLog,
+        due: dict[str, float],
+        concurrency: int,
+        look_at: Callable[[str], Awaitable[None]],
+        clock: Clock,
         claims: Claims,
-        clock: Clock = time.monotonic,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        roll: Callable[[], float] = random.random,
+        namespace: str,
         standby_seconds: float = 5.0,
     ) -> None:
-        self.department = Department.of(department, config, legacy, filings, clock)
-        self.breaker = self.department.breaker
-        self.clock, self.claims, self.standby_seconds = clock, claims, standby_seconds
-        self._filing_work = FilingWork(self.department, Attempts(self.department, sleep, roll))
+        self.due, self.clock, self._look_at = due, clock, look_at
+        self.claims, self.namespace, self.standby_seconds = claims, namespace, standby_seconds
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
-        self._limit = asyncio.Semaphore(config.concurrency)
+        self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
 
-    def notice(self, filing_key: str) -> None:
-        """Something was recorded for this filing: look at it (again) soon."""
-        self.department.due[filing_key] = self.clock()
-        if filing_key in self._running:
-            self._again.add(filing_key)
+    def notice(self, key: str) -> None:
+        """Something was recorded for this key: look at it (again) soon."""
+        self.due[key] = self.clock()
+        if key in self._running:
+            self._again.add(key)
         self._wake.set()
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "protocol": self.department.config.protocol,
-            "breaker": self.breaker.state.value,
-            "in_flight": len(self._running),
-            "pending": len(self.department.due),
-            "last_error": self.department.last_error,
-        }
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
                 self._wake.clear()
                 now, wait = self.clock(), 5.0
-                for key, due in list(self.department.due.items()):
+                for key, due in list(self.due.items()):
                     if key in self._running:
                         continue
                     if due <= now:
@@ -95,23 +92,54 @@ class DepartmentWorker:
         self._running.pop(key, None)
         if key in self._again:
             self._again.discard(key)
-            self.department.due[key] = self.clock()
+            self.due[key] = self.clock()
         self._wake.set()
 
     async def _handle(self, key: str) -> None:
         async with self._limit:
             try:
-                claimed = await self.claims.claim(key)
+                claimed = await self.claims.claim(self.namespace, key)
             except CONNECTION_GONE as exc:  # the runner starts again with a new one
-                log.warning("filing not claimed", filing_key=key, error=f"{type(exc).__name__}")
+                log.warning("not claimed", key=key, error=f"{type(exc).__name__}")
                 claimed = False
             if not claimed:
-                self.department.due[key] = self.clock() + self.standby_seconds
+                self.due[key] = self.clock() + self.standby_seconds
                 return
             try:
-                await self._filing_work.look_at(key)
+                await self._look_at(key)
             finally:
-                await self.claims.release(key)
+                await self.claims.release(self.namespace, key)
+
+
+class DepartmentWorker(Scheduler):
+    def __init__(
+        self,
+        department: str,
+        config: DepartmentConfig,
+        legacy: LegacySystem,
+        filings: FilingLog,
+        claims: Claims,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        roll: Callable[[], float] = random.random,
+        standby_seconds: float = 5.0,
+    ) -> None:
+        self.department = Department.of(department, config, legacy, filings, clock)
+        self.breaker = self.department.breaker
+        work = FilingWork(self.department, Attempts(self.department, sleep, roll))
+        super().__init__(
+            self.department.due, config.concurrency, work.look_at, clock,
+            claims, FILING_CLAIMS, standby_seconds,
+        )  # fmt: skip
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "protocol": self.department.config.protocol,
+            "breaker": self.breaker.state.value,
+            "in_flight": self.in_flight,
+            "pending": len(self.due),
+            "last_error": self.department.last_error,
+        }
 
 
 async def first_of(*events: asyncio.Event, timeout: float | None) -> None:

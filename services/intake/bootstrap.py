@@ -17,6 +17,7 @@ from runtime.service import Service
 from services.intake.adapters.projection import ReadModel
 from services.intake.entrypoints.applications import application_routes
 from services.intake.entrypoints.catalog import catalog_routes
+from services.intake.entrypoints.certificates import certificate_routes
 from services.intake.entrypoints.follow_ups import follow_up_routes
 from services.intake.entrypoints.guard import fallback_routes
 from services.intake.entrypoints.ops import ops_routes
@@ -39,6 +40,7 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
         application_routes(rules),
         follow_up_routes(rules),
         stats_routes(rules),
+        *certificate_routes(rules),
     ]
     return Service(
         schema,

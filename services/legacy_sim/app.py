@@ -66,6 +66,7 @@ def create_app(settings: LegacySimSettings | None = None) -> FastAPI:
     consumers = topic_consumers(simulator, settings)
     platform = sharing_platform(settings)
     simulator.on_reset(platform.reset)
+    simulator.on_decided(platform.learn)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from services.legacy_sim.config import Behaviours, DepartmentBehaviour
+from services.legacy_sim.domain.decisions import Completed, FilingRequest
+from services.legacy_sim.domain.ledger import Filing
 from services.legacy_sim.domain.lookup_ledger import LookupLedger
-from services.legacy_sim.domain.sharing import Register
+from services.legacy_sim.domain.registry_outputs import registered_company
+from services.legacy_sim.domain.sharing import Register, StoredRecord
 
 
 class UnknownDataset(LookupError):
@@ -42,6 +46,17 @@ class SharingPlatform:
             return self.registers[dataset]
         except KeyError:
             raise UnknownDataset(dataset) from None
+
+    def learn(self, request: FilingRequest, filing: Filing) -> None:
+        """A company amr registered is in the business registry from then on."""
+        registry = self.registers.get("business-registry")
+        if registry is None or not isinstance(filing.decision, Completed):
+            return
+        now = datetime.now(UTC)
+        company = registered_company(request, filing.decision.outputs, now.date())
+        if company is not None:
+            code = filing.decision.outputs["credit_code"]
+            registry.hold(StoredRecord((code,), company, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
 
     def behaviour(self, dataset: str) -> DepartmentBehaviour:
         return self.behaviours[dataset]

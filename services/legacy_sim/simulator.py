@@ -57,6 +57,7 @@ class Simulator:
         self.deliveries: dict[str, CallbackDelivery] = {}
         self.received = Received()
         self._forgetters: list[Callable[[], None]] = []
+        self._decided: list[Callable[[FilingRequest, Filing], None]] = []
         self.now = clock
         self._dice = random.Random(settings.seed)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -65,6 +66,10 @@ class Simulator:
     def on_reset(self, forget: Callable[[], None]) -> None:
         """``forget`` runs on every reset, e.g. to drop the answers a protocol stored."""
         self._forgetters.append(forget)
+
+    def on_decided(self, listener: Callable[[FilingRequest, Filing], None]) -> None:
+        """``listener`` hears of every new filing with its decision, e.g. to update a register."""
+        self._decided.append(listener)
 
     def behaviour(self, department: str) -> DepartmentBehaviour:
         return self.behaviours[department]
@@ -115,7 +120,11 @@ class Simulator:
                 ready_at=self.now() + b.processing_delay_ms / 1000,
             )
 
-        return self.ledger.file(dept, key, make)
+        filing, new = self.ledger.file(dept, key, make)
+        if new:
+            for listener in self._decided:
+                listener(request, filing)
+        return filing, new
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

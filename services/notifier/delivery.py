@@ -61,7 +61,7 @@ class DeliveryWorker:
         async with self.pool.acquire() as listener:
             channel = str(await listener.fetchval("SELECT current_schema()")) + ".events"
             await listener.add_listener(channel, self._on_notify)
-            claims = Claims(listener, NOTICE_CLAIMS)
+            claims = Claims(listener)
             try:
                 while not stopping.is_set():
                     self._wake.clear()
@@ -82,7 +82,7 @@ class DeliveryWorker:
         self._from_position = pending[0].position if pending else head + 1
         for notice in pending:
             stream = notice.stream_id
-            if stream not in self._in_flight and await claims.claim(stream):
+            if stream not in self._in_flight and await claims.claim(NOTICE_CLAIMS, stream):
                 task = asyncio.create_task(self._deliver(stream, claims, stopping))
                 self._in_flight[stream] = task
 
@@ -124,7 +124,7 @@ class DeliveryWorker:
             log.exception("delivery broke off; the next scan tries again", stream=stream_id)
         finally:
             self._in_flight.pop(stream_id, None)
-            await claims.release(stream_id)
+            await claims.release(NOTICE_CLAIMS, stream_id)
 
 
 async def wait_for_any(*events: asyncio.Event, timeout: float) -> bool:

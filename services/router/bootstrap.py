@@ -1,5 +1,5 @@
 """The composition root of router: catalog, calendar, clock, the process consumer, the
-clock ticker and the clock-mark index's migrations."""
+clock ticker and the migrations of its own tables (clock marks, the e-certificate library)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
 from contracts.subscriptions import PROCESS
 from contracts.topics import (
+    LOOKUPS,
     OUTCOMES,
     PROGRESS,
     SUPERVISION,
@@ -21,9 +22,8 @@ from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
 from runtime.settings import ServiceSettings
-from services.router.adapters.clock_marks import ClockMarks
 from services.router.entrypoints.ticker import ticker
-from services.router.handlers import handle_with, process_stream
+from services.router.handlers import DERIVED, handle_with, process_stream
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -50,10 +50,16 @@ def build(settings: RouterSettings | None = None, *, schema: str = "router") -> 
                 PROCESS,
                 handle_with(catalog, calendar, clock),
                 streams_of=lambda envelope: [process_stream(envelope.application_id)],
-                derived={ClockMarks: ClockMarks},
+                derived=DERIVED,
             )
         ],
-        publishes_to=[OUTCOMES, PROGRESS, SUPERVISION, *(tasks_topic(d) for d in DEPARTMENTS)],
+        publishes_to=[
+            OUTCOMES,
+            PROGRESS,
+            SUPERVISION,
+            LOOKUPS,
+            *(tasks_topic(d) for d in DEPARTMENTS),
+        ],
         migrations=[MIGRATIONS],
         background={
             "clock-ticker": ticker(catalog.matters, calendar, clock, settings.clock_tick_seconds)

@@ -5,28 +5,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from typing import Any
 from uuid import UUID
 
 import structlog
 
 from contracts.calendar import WorkingCalendar
 from contracts.catalog import Catalog, Matter, UnknownMatter
+from contracts.catalog.evidence import record_keys
 from contracts.envelope import Envelope, Event
-from contracts.events import ApplicationSubmitted, ResultIgnored
+from contracts.events import (
+    ApplicationSubmitted,
+    OutcomeDecided,
+    RegisterLookupAnswered,
+    ResultIgnored,
+    SupplementSubmitted,
+)
 from contracts.registry import decode
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, Unprocessable
 from eventlog.store import Connection
-from eventlog.unit_of_work import PostgresUnitOfWork, Stream, UnitOfWork
+from eventlog.unit_of_work import DerivedFactory, PostgresUnitOfWork, Stream, UnitOfWork
 from runtime.clock import Clock
 from services.router import metrics
 from services.router.adapters.clock_marks import ClockMarks
+from services.router.adapters.e_certificates import ECertificates
 from services.router.domain.deadlines import Timing
 from services.router.domain.deficiency import deficiency_problem
 from services.router.domain.events import ClockUnavailable
 from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
-from services.router.domain.recording import started
+from services.router.domain.recording import Library, started
 from services.router.domain.replay import Replayed, after, replay
 from services.router.domain.results import NotAnAnswer
 from services.router.domain.supervision import next_mark, overdue
@@ -39,6 +48,9 @@ HANDLED = frozenset(
         "MaterialsHandedIn", "FollowUpOpened", "FollowUpClosed",
     }
 )  # fmt: skip
+ANSWERS = TASK_RESULT_TYPES | {RegisterLookupAnswered.event_type}
+# The router's own rows, written with the events of a unit of work.
+DERIVED: dict[type[Any], DerivedFactory] = {ClockMarks: ClockMarks, ECertificates: ECertificates}
 
 log = structlog.get_logger()
 
@@ -52,17 +64,19 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
     replayed = Replayed(matters)
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        if envelope.event_type not in HANDLED | TASK_RESULT_TYPES:
+        if envelope.event_type not in HANDLED | ANSWERS:
             return
         stream = await uow.read(process_stream(envelope.application_id))
         timing = Timing(calendar, clock.now())
         if envelope.event_type == ApplicationSubmitted.event_type:
             if stream:
                 return
-            process, caught_up, decided = None, [], _opening(envelope, catalog, timing)
-            matter = None
+            submitted = _submitted(envelope)
+            library = await _library(uow, matters.get(submitted.matter), submitted.form)
+            process, caught_up = None, []
+            decided, matter = _opening(envelope, submitted, catalog, timing, library), None
         elif not stream:
-            if envelope.event_type in TASK_RESULT_TYPES:
+            if envelope.event_type in ANSWERS:
                 raise Unprocessable(
                     f"{envelope.event_type} names application {envelope.application_id},"
                     " which the router has no process for"
@@ -74,7 +88,11 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
             matter = matters[process.matter]
             caught_up = overdue(process, matter, timing)
             process = after(process, caught_up)
-            decided = _decided(process, matter, envelope, timing)
+            library = ()
+            if envelope.event_type == SupplementSubmitted.event_type:
+                form = envelope.payload.get("form") or process.form
+                library = await _library(uow, matter, form)
+            decided = _decided(process, matter, envelope, timing, library)
         new = [
             *_envelopes(caught_up, stream.events[-1] if stream else envelope, timing),
             *recorded_joining(
@@ -93,9 +111,11 @@ def handle_with(catalog: Catalog, calendar: WorkingCalendar, clock: Clock) -> Ha
     return handle
 
 
-def _decided(process: Process, matter: Matter, envelope: Envelope, timing: Timing) -> list[Event]:
+def _decided(
+    process: Process, matter: Matter, envelope: Envelope, timing: Timing, library: Library
+) -> list[Event]:
     try:
-        decided = decide_on(process, matter, envelope, timing)
+        decided = decide_on(process, matter, envelope, timing, library)
     except NotAnAnswer as exc:
         raise Unprocessable(str(exc)) from exc
     if not decided:
@@ -107,9 +127,19 @@ def _decided(process: Process, matter: Matter, envelope: Envelope, timing: Timin
     return decided
 
 
-def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event]:
+def _submitted(envelope: Envelope) -> ApplicationSubmitted:
     submitted = decode(envelope)
     assert isinstance(submitted, ApplicationSubmitted)
+    return submitted
+
+
+def _opening(
+    envelope: Envelope,
+    submitted: ApplicationSubmitted,
+    catalog: Catalog,
+    timing: Timing,
+    library: Library,
+) -> list[Event]:
     try:
         matter = catalog.matter(submitted.matter)
     except UnknownMatter as exc:
@@ -117,8 +147,22 @@ def _opening(envelope: Envelope, catalog: Catalog, timing: Timing) -> list[Event
     problem = deficiency_problem(submitted, matter)
     if problem:
         raise Unprocessable(problem)
-    first = started(submitted, envelope.occurred_at)
+    first = started(submitted, envelope.occurred_at, library)
     return [first, *advance(start(str(envelope.application_id), first, matter), matter, timing)]
+
+
+async def _library(uow: UnitOfWork, matter: Matter | None, form: object) -> Library:
+    """What the e-certificate library holds for the holders `form` names, for the matter's
+    materials taken from it (read before deciding, so the decision stays pure)."""
+    if matter is None or not isinstance(form, dict):
+        return ()
+    wanted = [
+        (kind, key.key)
+        for material in matter.materials
+        if (kind := material.certificate_kind)
+        for key in record_keys(material, form)
+    ]
+    return await uow.derived(ECertificates).newest(wanted) if wanted else ()
 
 
 async def tick(
@@ -129,7 +173,7 @@ async def tick(
     how many events were appended. Raises ConcurrencyConflict when another writer appended
     first: then it recorded what was due, or the next look will."""
     async with conn.transaction():
-        uow = PostgresUnitOfWork(conn, {ClockMarks: ClockMarks})
+        uow = PostgresUnitOfWork(conn, DERIVED)
         stream = await uow.read(stream_id)
         if not stream:
             return 0
@@ -156,6 +200,8 @@ def _record(
     uow.derived(ClockMarks).record(stream.stream_id, application_id, next_mark(final), len(history))
     uow.after_commit(partial(metrics.count, list(stream.events), new))
     for event in (decode(e) for e in new):
+        if isinstance(event, OutcomeDecided):
+            uow.derived(ECertificates).issue(application_id, event)
         if isinstance(event, ClockUnavailable):
             log.error(
                 "TIME LIMIT NOT KEPT: the calendar cannot count it; extend the calendar file",

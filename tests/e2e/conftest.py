@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 import yaml
 
+from contracts.registers import DATASETS
 from onewindow.applicant import Applicant, issue_keys
 from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, WEBHOOK_RECEIVER, Stack
@@ -16,6 +18,15 @@ from onewindow.webhook import WebhookReceiver
 from services.dept_adapter.config import HERE
 
 DEPARTMENTS_FILE = HERE / "departments.yaml"
+# a register made to fail is read again soon, and a failing one answers "unavailable" soon
+REGISTERS = {
+    "defaults": {
+        "timeout_seconds": 5, "max_attempts": 3, "give_up_seconds": 5,
+        "backoff": {"base_seconds": 0.05, "cap_seconds": 0.2},
+        "breaker": {"failure_threshold": 5, "open_seconds": 3, "half_open_probes": 1},
+    },
+    "registers": {},
+}  # fmt: skip
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 FAST = {
@@ -23,6 +34,7 @@ FAST = {
     "ONEWINDOW_LEGACY_SIM_ALL_DEPARTMENTS": json.dumps(
         {"latency_ms": 5, "jitter_ms": 2, "processing_delay_ms": 150}
     ),
+    "ONEWINDOW_LEGACY_SIM_ALL_DATASETS": json.dumps({"latency_ms": 5, "jitter_ms": 2}),
     "ONEWINDOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "ONEWINDOW_DELIVERY_BACKOFF_SECONDS": "0.2",
     "ONEWINDOW_DELIVERY_BACKOFF_MAX_SECONDS": "1",
@@ -39,13 +51,20 @@ def services(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
     departments = yaml.safe_load(DEPARTMENTS_FILE.read_text(encoding="utf-8"))
     departments["defaults"]["breaker"]["open_seconds"] = 3  # a breaker test need not wait 30 s
     (root / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
+    (root / "registers.yaml").write_text(yaml.safe_dump(REGISTERS), encoding="utf-8")
     running = Stack(
         root=root,
         database_url=stack.database_url,
         kafka=stack.kafka,
         ports={name: free_port() for name in LOCAL_PARTS},
     )
-    running.start_services({**FAST, "ONEWINDOW_DEPARTMENTS_FILE": str(root / "departments.yaml")})
+    running.start_services(
+        {
+            **FAST,
+            "ONEWINDOW_DEPARTMENTS_FILE": str(root / "departments.yaml"),
+            "ONEWINDOW_REGISTERS_FILE": str(root / "registers.yaml"),
+        }
+    )
     try:
         running.wait_ready(timeout=120)
         yield running
@@ -77,6 +96,8 @@ async def legacy(services: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield http
         for dept in ("amr", "tax", "hrss", "hpf", "nrb", "psb"):
             await http.post(f"/_control/{dept}", json={"error_rate": 0, "fail_first": 0})
+        for dataset in DATASETS:
+            await http.post(f"/_control/sharing/{dataset}", json={"error_rate": 0, "fail_first": 0})
 
 
 async def eventually(check: Any, timeout: float = 60.0, every: float = 0.2) -> Any:
@@ -85,3 +106,15 @@ async def eventually(check: Any, timeout: float = 60.0, every: float = 0.2) -> A
         while not (found := await check()):
             await asyncio.sleep(every)
     return found
+
+
+def leaked_lines(services: Stack) -> tuple[list[str], list[str]]:
+    """Every line the stack's processes logged, and those showing an ID number or a mobile."""
+    id_number = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+    mobile = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+    lines = [
+        line
+        for log in (services.root / "logs").glob("*.log")
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+    ]
+    return lines, [line for line in lines if id_number.search(line) or mobile.search(line)]

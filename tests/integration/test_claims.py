@@ -12,13 +12,13 @@ from runtime.claims import Claims
 
 async def test_a_claim_is_held_by_one_claimer_until_released(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as one, pool.acquire() as other:
-        first, second = Claims(one, "test.work"), Claims(other, "test.work")
-        assert await first.claim("filing-1")
-        assert not await second.claim("filing-1")
-        assert await second.claim("filing-2")  # another key
-        assert await Claims(other, "test.other").claim("filing-1")  # another namespace
-        await first.release("filing-1")
-        assert await second.claim("filing-1")
+        first, second = Claims(one), Claims(other)
+        assert await first.claim("test.work", "filing-1")
+        assert not await second.claim("test.work", "filing-1")
+        assert await second.claim("test.work", "filing-2")  # another key
+        assert await second.claim("test.other", "filing-1")  # another namespace
+        await first.release("test.work", "filing-1")
+        assert await second.claim("test.work", "filing-1")
         for claims in (first, second):
             claims.close()
 
@@ -27,13 +27,13 @@ async def test_a_claimer_whose_session_ends_holds_nothing_and_knows_it(
     pool: asyncpg.Pool,
 ) -> None:
     async with pool.acquire() as one, pool.acquire() as other:
-        doomed, survivor = Claims(one, "test.work"), Claims(other, "test.work")
-        assert await doomed.claim("filing-1")
-        assert not await survivor.claim("filing-1")
+        doomed, survivor = Claims(one), Claims(other)
+        assert await doomed.claim("test.work", "filing-1")
+        assert not await survivor.claim("test.work", "filing-1")
         await other.execute("SELECT pg_terminate_backend($1)", one.get_server_pid())
         async with asyncio.timeout(10):
             await doomed.ended.wait()
-        assert await survivor.claim("filing-1")
-        await doomed.release("filing-1")  # quietly: the claim ended with the session
+        assert await survivor.claim("test.work", "filing-1")
+        await doomed.release("test.work", "filing-1")  # quietly: the claim ended with the session
         assert not survivor.ended.is_set()
         survivor.close()

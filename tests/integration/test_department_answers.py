@@ -1,6 +1,8 @@
 """A department's wrong answers on Kafka, against the real router and intake on the real
 PostgreSQL and broker: the test is every department (it answers on onewindow.task-results as
-docs/legacy-integration.md says, like psb's own system), and the applicant at intake's API.
+docs/legacy-integration.md says, like psb's own system), the registers (it answers the
+router's lookup as dept_adapter does, from a log of its own, registers that agree with the
+form), and the applicant at intake's API.
 
 What the applicant sees follows the router's decisions only: a second, different answer to an
 answered filing, an answer to an earlier round's filing and an answer naming a sub-task the
@@ -16,19 +18,24 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from contracts.catalog import load_catalog
 from contracts.envelope import Envelope, Event
 from contracts.events import (
     MissingMaterial,
+    RegisterLookupRequested,
     SubtaskCompleted,
     SubtaskRejected,
     SupplementRequested,
 )
 from contracts.kafka import to_kafka
-from contracts.topics import TASK_RESULTS
+from contracts.topics import LOOKUP_RESULTS, TASK_RESULTS
+from eventlog.migrate import migrate_async
+from eventlog.store import EventStore
 from onewindow.applicant import application_body
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
@@ -41,6 +48,7 @@ from tests.helpers import dead_letter_reasons
 from tests.integration.in_process import client_of, intake_on
 from tests.integration.test_intake_read_model import OUTPUTS, snapshot
 from tests.integration.test_tracing_flow import start_at_the_end
+from tests.registers import agreeing
 
 
 @dataclass
@@ -51,6 +59,8 @@ class Window:
     router: Service
     http: httpx.AsyncClient
     producer: AIOKafkaProducer
+    registers: EventStore  # the log the registers' answers are kept in, as dept_adapter's
+    registers_schema: str
     application_id: UUID | None = None
 
     @property
@@ -78,6 +88,24 @@ class Window:
             )  # fmt: skip
 
         return await until(dispatched)
+
+    async def registers_answer(self, body: dict[str, Any]) -> None:
+        """As dept_adapter does for registers agreeing with the application `body`: the
+        router's lookup answered, kept in a log, published."""
+
+        async def asked() -> Envelope | None:
+            log = await self.router_log()
+            return next((e for e in log if e.event_type == "RegisterLookupRequested"), None)
+
+        request = RegisterLookupRequested.model_validate((await until(asked)).payload)
+        answer = Envelope.new(
+            agreeing(load_catalog().matter(request.matter), body["form"], request,
+                     applicant=body["applicant"]),
+            application_id=self.app, producer="dept_adapter",
+        )  # fmt: skip
+        await self.registers.append(f"lookup-{request.lookup_key}", 0, [answer])
+        key, value, headers = to_kafka(answer)
+        await self.producer.send_and_wait(LOOKUP_RESULTS, value, key=key, headers=headers)
 
     async def answer(self, task: Envelope, event: Event) -> Envelope:
         """As a department system: a new event_id, the task's ids copied."""
@@ -131,6 +159,12 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
     ]
     await start_at_the_end(stack.kafka, services)
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    registers_schema = f"t_reg_{uuid4().hex[:8]}"
+    await migrate_async(stack.database_url, registers_schema)
+    registers = await asyncpg.create_pool(
+        stack.database_url, min_size=1, max_size=2,
+        server_settings={"search_path": registers_schema},
+    )  # fmt: skip
     started: list[Service] = []
     try:
         for service in services:
@@ -140,8 +174,11 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
         async with client_of(services[0]) as http:
             key = await issue_api_key(services[0].pool, f"web-{uuid4().hex[:8]}", "web")
             http.headers["Authorization"] = f"Bearer {key}"
-            yield Window(services[0], services[1], http, producer)
+            yield Window(
+                services[0], services[1], http, producer, EventStore(registers), registers_schema
+            )
     finally:
+        await registers.close()
         await producer.stop()
         for service in reversed(started):
             await service.stop()
@@ -166,6 +203,7 @@ async def test_wrong_answers_change_nothing_the_applicant_sees(
     )
     assert submitted.status_code == 202, submitted.text
     window.application_id = UUID(submitted.json()["application_id"])
+    await window.registers_answer(body)
 
     await window.complete("amr-licence")
     first = await window.complete("psb-seal")
@@ -249,7 +287,7 @@ async def test_wrong_answers_change_nothing_the_applicant_sees(
     assert "PSB-OTHER" not in json.dumps(page, ensure_ascii=False)
 
     # the ops console shows the two ignored answers, each saying why
-    logs = [window.intake.schema, window.router.schema]
+    logs = [window.intake.schema, window.router.schema, window.registers_schema]
     events, unread = await logged_events(window.intake.pool, logs, window.app)
     assert unread == []
     kept = [e.summary for e in events if e.event_type == "ResultIgnored"]

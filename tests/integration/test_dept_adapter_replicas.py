@@ -64,8 +64,8 @@ async def test_a_filing_held_by_a_replica_is_worked_once_that_replica_is_gone(
             "amr", "amr-licence", {"n": "9"}, ("articles",), send=False
         )
         key = dispatched.payload["filing_key"]
-        other_replica = Claims(elsewhere, FILING_CLAIMS)
-        assert await other_replica.claim(key)
+        other_replica = Claims(elsewhere)
+        assert await other_replica.claim(FILING_CLAIMS, key)
         await adapter.deliver(dispatched)
         await asyncio.sleep(1.5)  # three rescans: this replica waits, the legacy system is idle
         assert await adapter.ledger("amr", key) is None

@@ -19,6 +19,7 @@ from onewindow.load.legacy import SYSTEMS, ZERO_LATENCY, LegacyControl
 from onewindow.serving import serving
 from services.legacy_sim.app import create_app
 from services.legacy_sim.config import LegacySimSettings
+from services.legacy_sim.domain.decisions import Completed, FilingRequest
 from services.legacy_sim.domain.register_records import DATASETS
 
 EXAMPLES = Path(__file__).parents[2] / "contracts" / "catalog" / "examples"
@@ -136,6 +137,39 @@ async def test_the_deliberate_test_records(client: httpx.AsyncClient) -> None:
     assert owed["record"]["tax_status"] == "abnormal" and owed["record"]["arrears"] > 0
     for dataset in ("population", "marriage-registry", "birth-medical-record"):
         assert (await records(client, dataset, [UNKNOWN_PERSON]))[0]["found"] is False
+
+
+async def test_a_company_amr_registers_is_in_the_business_registry_from_then_on() -> None:
+    app = create_app(settings())
+    form = {
+        "company_name": "杭州测试科技有限公司",
+        "registered_capital": 100,
+        "address": "文一西路1号",
+        "business_scope": "软件开发",
+        "legal_person_name": "王丽",
+    }
+    materials = ("articles", "id-legal-person", "lease", "application-form",
+                 "shareholder-resolution", "id-shareholders", "id-liaison")  # fmt: skip
+    application = "01a23c19-d1ef-7f34-bf5b-8c830e97a11e"
+    registration = FilingRequest("amr", "k-1", application, "amr-licence", form, materials)
+    change = FilingRequest("amr", "k-2", registration.application_id, "amr-change", {})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sim"
+    ) as http:
+        filing, _ = app.state.simulator.file(registration)
+        assert isinstance(filing.decision, Completed)
+        code = filing.decision.outputs["credit_code"]
+        app.state.simulator.file(change)  # a change registers no company
+        (found,) = await records(http, "business-registry", [code])
+    assert found["found"] and found["record"]["name"] == "杭州测试科技有限公司"
+    assert (found["record"]["status"], found["record"]["legal_representative"]) == (
+        "active",
+        "王丽",
+    )
+    assert (
+        len(app.state.sharing.register("business-registry"))
+        == len(create_app(settings()).state.sharing.register("business-registry")) + 1
+    )
 
 
 # Refusals

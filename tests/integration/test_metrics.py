@@ -19,9 +19,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from contracts.catalog import EXAMPLES_DIR
+from contracts.catalog import EXAMPLES_DIR, load_catalog
 from contracts.envelope import Envelope
-from contracts.events import SubtaskRejected
+from contracts.events import RegisterLookupRequested, SubtaskRejected
 from eventlog.inbox import Inbox, UnitOfWork, Unprocessable
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.relay import Relay
@@ -33,6 +33,7 @@ from services.router.bootstrap import build as build_router
 from services.router.handlers import process_stream
 from tests.helpers import event
 from tests.integration.in_process import client_of, intake_on, running
+from tests.registers import agreeing
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 MATTER = "business-startup"
@@ -136,6 +137,16 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     (process,) = build_router(router.settings, schema=router.name).consumers  # its own, unstarted
     inbox, handle = process.inbox(router.pool, f"{router.name}.process"), process.handle
     assert await inbox.process([submission], handle) == (1, [])
+    log = [r.envelope for r in await router.store.read(process_stream(application_id))]
+    (asked,) = [e.payload for e in log if e.event_type == "RegisterLookupRequested"]
+    registers = agreeing(
+        load_catalog().matter(MATTER),
+        body["form"],
+        RegisterLookupRequested.model_validate(asked),
+        applicant=body["applicant"],
+    )
+    answered = Envelope.new(registers, application_id=application_id, producer="dept_adapter")
+    assert await inbox.process([answered], handle) == (1, [])
     log = [r.envelope for r in await router.store.read(process_stream(application_id))]
     (dispatched,) = [e.payload for e in log if e.event_type == "SubtaskDispatched"]
     rejected = Envelope.new(

@@ -24,16 +24,18 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from uuid6 import uuid7
 
-from contracts.catalog import EXAMPLES_DIR
+from contracts.catalog import EXAMPLES_DIR, load_catalog
 from contracts.envelope import Envelope
-from contracts.events import ApplicationSubmitted, Delivery
+from contracts.events import ApplicationSubmitted, Delivery, RegisterLookupRequested
 from contracts.kafka import from_kafka
 from contracts.topics import SUPERVISION
 from runtime.clock import FileClock
 from runtime.service import Service
 from services.router.bootstrap import RouterSettings, build
 from services.router.handlers import process_stream
+from tests.registers import agreeing
 
+CATALOG = load_catalog()
 CN = ZoneInfo("Asia/Shanghai")
 MARKS = ("TimeLimitWarned", "TimeLimitExceeded")
 
@@ -77,11 +79,27 @@ class Router:
             delivery=Delivery(channel="email", address="chen@example.cn"),
         )  # fmt: skip
         envelope = Envelope.new(submitted, application_id=uuid7(), producer="intake")
+        await self.handled(envelope)
+        # the registers agree with the form: the sub-tasks are dispatched once they answer
+        (asked,) = [
+            RegisterLookupRequested.model_validate(e.payload)
+            for e in await self.log(envelope.application_id)
+            if e.event_type == RegisterLookupRequested.event_type
+        ]
+        answer = agreeing(
+            CATALOG.matter(matter), example["form"], asked, applicant=example["applicant"]
+        )
+        await self.handled(
+            Envelope.new(answer, application_id=envelope.application_id, producer="dept_adapter")
+        )
+        return envelope
+
+    async def handled(self, envelope: Envelope) -> None:
+        """Through the router's handler and inbox, at the fake clock's time."""
         envelope = envelope.model_copy(update={"occurred_at": self.clock.now()})
         inbox = self.consumer.inbox(self.running[0].pool, f"{self.schema}.process")
         fresh, rejected = await inbox.process([envelope], self.consumer.handle)
         assert (fresh, rejected) == (1, [])
-        return envelope
 
     async def log(self, application_id: UUID) -> list[Envelope]:
         records = await self.running[0].store.read(process_stream(application_id))

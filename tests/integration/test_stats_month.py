@@ -25,6 +25,8 @@ from contracts.events import (
     ApplicationEvaluated,
     ApplicationSubmitted,
     Delivery,
+    EvidenceChecked,
+    MaterialObtained,
     MaterialsHandedIn,
     OutcomeDecided,
     ResultCollected,
@@ -68,6 +70,7 @@ class Generated:
     rating: int | None = None
     rated_by_clerk: bool = False
     brought: set[str] = field(default_factory=set)
+    obtained: set[str] = field(default_factory=set)  # fetched or taken from the library
     filings: list[Filing] = field(default_factory=list)
     envelopes: list[Envelope] = field(default_factory=list)
 
@@ -117,6 +120,18 @@ def generate(rng: random.Random, i: int) -> Generated:
     ), "intake", submitted_at)  # fmt: skip
     made.visits += channel == "window"
     made.brought.update(materials)
+    # the evidence: most registers answer; a register down means the applicant brings it
+    fetched = [m for m in matter.materials if m.fetched]
+    obtained = tuple(
+        MaterialObtained(
+            material=m.code, subtasks=(matter.subtasks[0].code,),
+            via=("e-certificate" if m.certificate_kind else "register")
+            if rng.random() < 0.9 else "applicant",
+        )
+        for m in fetched
+    )  # fmt: skip
+    add(EvidenceChecked(materials=obtained), "router", submitted_at + timedelta(minutes=1))
+    made.obtained.update(m.material for m in obtained if m.via != "applicant")
     for n, subtask in enumerate(matter.subtasks):
         dispatched = submitted_at + timedelta(hours=rng.uniform(0.1, 12))
         due = CALENDAR.deadline(dispatched, subtask.time_limit_days)
@@ -192,7 +207,7 @@ def expected(apps: list[Generated], department: str | None = None) -> dict[str, 
     brought = sum(len(a.brought) for a in apps)
     shared = sum(
         1 for a in apps for m in a.matter.materials
-        if m.source.startswith("shared:") and m.code not in a.brought
+        if m.code in a.obtained and m.code not in a.brought
     )  # fmt: skip
     decisions: dict[str, int] = {}
     for a in apps:

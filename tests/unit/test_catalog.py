@@ -155,12 +155,14 @@ MINI: dict[str, Any] = {
             "name": {"type": "string", "title": "名称", "description": "名称"},
             "owner": {
                 "type": "object",
-                "properties": {"id_number": {"type": "string", "format": "cn-resident-id"}},
+                "properties": {"id_number": {"type": "string", "format": "cn-resident-id"},
+                               "name": {"type": "string"}},
             },
         },
     },
     "materials": [
-        {"code": "id-card", "name": "身份证", "source": "shared:population", "key": True},
+        {"code": "id-card", "name": "身份证", "source": "shared:population", "key": True,
+         "record": "$form.owner.id_number", "match": {"name": "$form.owner.name"}},
     ],
     "subtasks": [
         {"code": "a", "department": "amr", "title": "甲", "time_limit_days": 1,
@@ -210,7 +212,39 @@ def test_the_mini_catalog_loads(tmp_path: Path) -> None:
         (lambda m: subtask(m, "a").update(inputs={"id": "$form.owner.id"}),
          "subtasks[a].inputs.id", "'$form.owner.id': the form schema has no property"),
         (lambda m: subtask(m, "a").update(inputs={"code": "$outputs.a"}),
-         "subtasks[a].inputs.code", "neither $form.<path> nor $outputs.<subtask>.<field>"),
+         "subtasks[a].inputs.code", "none of $form.<path>, $outputs.<subtask>.<field>"),
+        (lambda m: subtask(m, "a").update(inputs={"born": "$shared.id-card.born_on"}),
+         "subtasks[a].inputs.born", "register 'population' has no field 'born_on'"),
+        (lambda m: subtask(m, "b").update(inputs={"born": "$shared.id-card.birth_date"}),
+         "subtasks[b].inputs.born", "'id-card' is not among the sub-task's materials"),
+        (lambda m: subtask(m, "a").update(inputs={"born": "$shared.deed.birth_date"}),
+         "subtasks[a].inputs.born", "no material 'deed'"),
+        (lambda m: m["materials"][0].pop("record"),
+         "materials[id-card].record", "names its record's key"),
+        (lambda m: m["materials"][0].update(record="$form.owner.passport"),
+         "materials[id-card].record", "the form schema has no property"),
+        (lambda m: m["materials"][0].update(record="$outputs.a.credit_code"),
+         "materials[id-card].record", "is not a prerequisite here"),
+        (lambda m: m["materials"][0].update(match={"nickname": "$form.owner.name"}),
+         "materials[id-card].match.nickname", "register 'population' has no field 'nickname'"),
+        (lambda m: m["materials"][0].update(require={"status": "active"}),
+         "materials[id-card].require.status", "register 'population' has no field 'status'"),
+        (lambda m: m["materials"][0].update(source="shared:passports"),
+         "materials[id-card].source", "unknown register 'passports'"),
+        (lambda m: m["materials"][0].update(source="applicant"),
+         "materials[id-card].record", "only for a material fetched"),
+        (lambda m: subtask(m, "a").update(materials=[]),
+         "materials[id-card].code", "no sub-task lists it"),
+        (lambda m: m["materials"][0].update(source="e-certificate:id-card", match={}),
+         "materials[id-card].source", "no matter issues a certificate of kind 'id-card'"),
+        (lambda m: subtask(m, "a").update(certificate={
+            "title": "执照", "number": "credit_code", "kind": "licence",
+            "holder": "$outputs.b.receipt", "holder_name": "$form.name"}),
+         "subtasks[a].certificate.holder", "'b' is not a prerequisite of 'a'"),
+        (lambda m: subtask(m, "a").update(certificate={
+            "title": "执照", "number": "credit_code", "kind": "licence",
+            "holder": "$outputs.a.credit_code", "holder_name": "$form.nickname"}),
+         "subtasks[a].certificate.holder_name", "the form schema has no property"),
         (lambda m: subtask(m, "c").update(materials=["deed"]),
          "subtasks[c].materials", "material 'deed' is not declared"),
         (lambda m: m["form"]["properties"]["name"].update(type="text"),
@@ -242,6 +276,23 @@ def test_a_broken_matter_is_refused_naming_file_matter_and_field(
     assert (caught.value.matter, caught.value.field) == ("mini", field)
     assert str(caught.value).startswith(f"mini.yaml: matter 'mini', field {field}: ")
     assert reason in str(caught.value)
+
+
+def test_the_mini_catalog_with_a_licence_from_the_library_loads(tmp_path: Path) -> None:
+    licensed = copy.deepcopy(MINI)
+    subtask(licensed, "a")["certificate"] = {
+        "title": "执照", "number": "credit_code", "kind": "licence",
+        "holder": "$outputs.a.credit_code", "holder_name": "$form.name", "replaces": True,
+    }  # fmt: skip
+    licensed["materials"].append(
+        {"code": "licence", "name": "执照", "source": "e-certificate:licence", "key": True,
+         "record": "$form.owner.id_number", "fallback": "shared:business-registry"}
+    )  # fmt: skip
+    subtask(licensed, "b")["materials"] = ["licence"]
+    write(tmp_path, licensed)
+    matter = load_catalog(tmp_path).matter("mini")
+    assert matter.material("licence").register == "business-registry"
+    assert matter.material("licence").certificate_kind == "licence"
 
 
 def test_a_matter_code_declared_twice_is_refused(tmp_path: Path) -> None:

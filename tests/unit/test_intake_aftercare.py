@@ -122,10 +122,20 @@ def test_nearest_rank_percentiles() -> None:
 
 
 def test_figures_of_three_applications() -> None:
-    def one(decision: str, days: float | None, visits: int, rating: int | None, brought: list[str]):  # type: ignore[no-untyped-def]
+    fetched = ["id-legal-person", "id-shareholders", "id-tax-officer"]
+
+    def one(
+        decision: str,
+        days: float | None,
+        visits: int,
+        rating: int | None,
+        brought: list[str],
+        obtained: list[str] = fetched,
+    ):  # type: ignore[no-untyped-def]
         return decided_application(
             "business-startup", STARTUP, decision=decision, working_days=days, on_time=days == 1,
             visits=visits, rating=rating, brought=brought, departments=["amr", "tax"],
+            obtained=obtained,
         )  # fmt: skip
 
     apps = [
@@ -144,7 +154,10 @@ def test_figures_of_three_applications() -> None:
     assert (f.rated, f.satisfaction_rate) == (2, 0.5)
     assert (f.materials_needed, f.materials_brought) == (24, 4)
     assert f.materials_spared_rate == 1 - 4 / 24
-    assert f.materials_spared_by_sharing == 3 + 2 + 3  # three shared; one brought once
+    assert f.materials_spared_by_sharing == 3 + 2 + 3  # three fetched; one brought once
+    # spared is what was actually fetched: a register that could not be read spares nothing
+    unfetched = one("approved", 1.0, 0, None, ["id-tax-officer"], obtained=fetched[:2])
+    assert figures([unfetched]).materials_spared_by_sharing == 2
     done = [Completed("amr", 0.25, True), Completed("amr", None, False)]
     assert figures(apps, done).median_working_days == 0.25
     assert figures(apps, done).on_time_rate == 0.5

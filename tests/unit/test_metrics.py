@@ -34,7 +34,7 @@ from runtime.metrics import (
     partition_lag,
 )
 from services.dept_adapter import metrics as adapter_metrics
-from services.dept_adapter.adapters.legacy import _exchange
+from services.dept_adapter.adapters.legacy import exchange
 from services.dept_adapter.domain import answers
 from services.dept_adapter.domain.breaker import BreakerState, CircuitBreaker
 from services.dept_adapter.domain.measures import BREAKER_GAUGE, call_outcome
@@ -157,7 +157,7 @@ async def _raising(exc: Exception) -> httpx.Response:
 async def test_a_failed_exchange_is_classified_by_kind(
     raised: Exception, expected: tuple[str, str]
 ) -> None:
-    answer = await _exchange(lambda: _raising(raised), answers.submitted)
+    answer = await exchange(lambda: _raising(raised), answers.submitted)
     assert call_outcome(answer) == expected
 
 

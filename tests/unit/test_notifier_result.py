@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from contracts.departments import department_name
 from contracts.events import OutcomeDecided, SupplementNoticeIssued
 from services.notifier.domain.notices import OUTCOME_KEY, outcome_notice, supplement_notice
-from services.notifier.domain.result import assemble_result, department_name
+from services.notifier.domain.result import assemble_result
 
 APPLICATION = UUID("0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f")
 DECIDED = datetime(2025, 3, 4, 2, 15, tzinfo=UTC)

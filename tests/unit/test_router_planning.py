@@ -21,6 +21,7 @@ from contracts.events import (
     FilingCancelled,
     MissingMaterial,
     OutcomeDecided,
+    RegisterLookupRequested,
     ResultIgnored,
     SubtaskCancelled,
     SubtaskCompleted,
@@ -31,11 +32,13 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from services.router.domain.deadlines import Timing
+from services.router.domain.events import LibraryCertificate
 from services.router.domain.planning import advance, decide_on
 from services.router.domain.process import Process, start
 from services.router.domain.recording import started
 from services.router.domain.replay import mutate
 from services.router.domain.supervision import overdue
+from tests.registers import agreeing
 
 CATALOG = load_catalog()
 CALENDAR = load_calendar()
@@ -43,25 +46,37 @@ MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class Flow:
-    """One application of a matter, driven through the router's pure functions."""
+    """One application of a matter, driven through the router's pure functions. Its lookups
+    of register records are answered at once by a register that agrees with the form
+    (tests/registers.py), unless `answering` is off; `unavailable` registers cannot be read,
+    `changed` records differ from the form."""
 
     def __init__(
         self,
         matter: str = "business-startup",
         materials: tuple[str, ...] = (),
         now: datetime = MONDAY,
+        *,
+        answering: bool = True,
+        unavailable: frozenset[str] = frozenset(),
+        changed: dict[tuple[str, str], Any] | None = None,
+        form: dict[str, Any] | None = None,
+        library: tuple[LibraryCertificate, ...] = (),
         **extra: Any,
     ) -> None:
         example = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text())
         self.application_id = uuid7()
         self.matter = CATALOG.matter(matter)
         self.now = now  # the injected clock: a test moves it
+        self.answering, self.unavailable, self.changed = answering, unavailable, changed
+        self.history: list[Event] = []  # every event recorded, in order
+        self.applicant: dict[str, Any] = example["applicant"]
         submitted = ApplicationSubmitted(
             matter=matter, channel="web", client="web-portal", receipt_number="YC1",
-            applicant=example["applicant"], form=example["form"], materials=materials,
+            applicant=example["applicant"], form=form or example["form"], materials=materials,
             delivery=Delivery(channel="email", address="chen@example.cn"), **extra,
         )  # fmt: skip
-        first = started(submitted, self.now)
+        first = started(submitted, self.now, library)
         self.process: Process = start(str(self.application_id), first, self.matter)
         self.decided = self._apply([first, *advance(self.process, self.matter, self.timing)])
 
@@ -72,7 +87,18 @@ class Flow:
     def _apply(self, events: list[Event]) -> list[Event]:
         for event in events:
             self.process = mutate(self.process, event)
-        return events
+        self.history.extend(events)
+        answers = []
+        for asked in of(RegisterLookupRequested, events) if self.answering else []:
+            answers += self.answer(asked)
+        return [*events, *answers]
+
+    def answer(self, asked: RegisterLookupRequested) -> list[Event]:
+        """As dept_adapter answers a lookup, from a register agreeing with the form."""
+        return self.receive(
+            agreeing(self.matter, self.process.form, asked, applicant=self.applicant,
+                     unavailable=self.unavailable, changed=self.changed)
+        )  # fmt: skip
 
     def receive(self, event: Event) -> list[Event]:
         """As the handler does: the clocks brought up to now, then the fact recorded."""

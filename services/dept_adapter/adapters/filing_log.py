@@ -1,4 +1,5 @@
-"""Filings in dept_adapter's event log: one stream `filing-<filing_key>` per filing."""
+"""Filings and lookups in dept_adapter's event log: one stream `filing-<filing_key>` per
+filing, one `lookup-<lookup_key>` per register lookup."""
 
 from __future__ import annotations
 
@@ -10,19 +11,33 @@ import asyncpg
 from contracts.envelope import Envelope
 from eventlog.store import EventStore, read_stream
 from services.dept_adapter.domain.filing import Filing, replay, stream_of
+from services.dept_adapter.domain.lookup import STREAM_PREFIX, Lookup, lookup_stream, replay_lookup
 
 _TAIL = """
     SELECT position, stream_id, event_type, payload->>'department' AS department FROM events
-    WHERE position > $1 AND stream_id LIKE 'filing-%' ORDER BY position LIMIT $2
+    WHERE position > $1 AND (stream_id LIKE 'filing-%' OR stream_id LIKE 'lookup-%')
+    ORDER BY position LIMIT $2
 """
 
 
 @dataclass(frozen=True)
 class LoggedEvent:
     position: int
-    filing_key: str
+    stream_id: str
     event_type: str
     department: str | None
+
+    @property
+    def lookup_key(self) -> str | None:
+        return self.stream_id.removeprefix(STREAM_PREFIX) if self.is_lookup else None
+
+    @property
+    def is_lookup(self) -> bool:
+        return self.stream_id.startswith(STREAM_PREFIX)
+
+    @property
+    def filing_key(self) -> str:
+        return self.stream_id.removeprefix("filing-")
 
 
 class FilingLog:
@@ -47,14 +62,20 @@ class FilingLog:
         """Raises ConcurrencyConflict if anything was recorded since `filing` was loaded."""
         await self.store.append(stream_of(filing.key), filing.version, events)
 
+    async def lookup(self, lookup_key: str) -> Lookup | None:
+        async with self.pool.acquire() as conn:
+            recorded = await read_stream(conn, lookup_stream(lookup_key))
+        return replay_lookup([r.envelope for r in recorded])
+
+    async def answer(self, lookup: Lookup, events: Sequence[Envelope]) -> None:
+        """Raises ConcurrencyConflict if anything was recorded since `lookup` was loaded."""
+        await self.store.append(lookup_stream(lookup.key), lookup.version, events)
+
     async def tail(self, after: int, limit: int = 1000) -> list[LoggedEvent]:
-        """Filing events after `after`, in position (= commit) order."""
+        """Filing and lookup events after `after`, in position (= commit) order."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(_TAIL, after, limit)
         return [
-            LoggedEvent(
-                r["position"], r["stream_id"].removeprefix("filing-"), r["event_type"],
-                r["department"],
-            )
+            LoggedEvent(r["position"], r["stream_id"], r["event_type"], r["department"])
             for r in rows
-        ]  # fmt: skip
+        ]

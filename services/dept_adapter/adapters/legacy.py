@@ -4,7 +4,7 @@ Answer (docs/legacy-protocols.md). Transport errors and time-outs are Retryable 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -15,6 +15,8 @@ from services.dept_adapter.domain.events import FilingRequested
 from services.dept_adapter.domain.filing import Filing
 from services.dept_adapter.domain.outcomes import Answer, Retryable, Terminal
 
+A = TypeVar("A")
+
 
 class LegacySystem(Protocol):
     async def submit(self, filing: Filing) -> Answer: ...
@@ -22,10 +24,11 @@ class LegacySystem(Protocol):
     async def cancel(self, receipt: str) -> Answer: ...
 
 
-async def _exchange(
+async def exchange(
     call: Callable[[], Awaitable[httpx.Response]],
-    read: Callable[[int, bytes, str | None], Answer],
-) -> Answer:
+    read: Callable[[int, bytes, str | None], A],
+) -> A | Retryable | Terminal:
+    """`read`'s answer to the response, or what a transport error or time-out means."""
     try:
         response = await call()
     except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
@@ -66,7 +69,7 @@ class JsonFilings:
         if self.callback_url is not None:
             body["callback_url"] = self.callback_url(filing.key)
         read = answers.submitted if self.config.protocol == "rest" else answers.accepted
-        return await _exchange(
+        return await exchange(
             lambda: self.http.post(
                 f"{self.url}/{self.collection}",
                 json=body,
@@ -80,7 +83,7 @@ class JsonFilings:
     async def poll(self, receipt: str) -> Answer:
         if self.config.protocol != "poll":
             return Terminal(f"{self.config.protocol} style has no polling")
-        return await _exchange(
+        return await exchange(
             lambda: self.http.get(
                 f"{self.url}/{self.collection}/{quote(receipt, safe='')}",
                 timeout=self.config.timeout_seconds,
@@ -89,7 +92,7 @@ class JsonFilings:
         )
 
     async def cancel(self, receipt: str) -> Answer:
-        return await _exchange(
+        return await exchange(
             lambda: self.http.post(
                 f"{self.url}/{self.collection}/{quote(receipt, safe='')}/cancel",
                 timeout=self.config.timeout_seconds,
@@ -105,7 +108,7 @@ class SoapFilings:
 
     async def _call(self, action: str, envelope: bytes) -> Answer:
         headers = {"Content-Type": soap.CONTENT_TYPE, "SOAPAction": action}
-        return await _exchange(
+        return await exchange(
             lambda: self.http.post(
                 self.url, content=envelope, headers=headers, timeout=self.config.timeout_seconds
             ),

@@ -1,6 +1,7 @@
 """Events dept_adapter keeps in its own log and never publishes (topic_for maps them to None).
 
 A filing's stream is `filing-<filing_key>`: FilingRequested first, then what happened to it.
+A lookup's stream is `lookup-<lookup_key>`: LookupRequested, then RegisterLookupAnswered.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from contracts.envelope import Event
+from contracts.events import DatasetLookup
 from contracts.registry import register
 
 
@@ -45,3 +47,14 @@ class AnswerWithheld(Event):
     department: str = Field(min_length=1)
     filing_key: str = Field(min_length=1, max_length=200)
     legacy_receipt: str = Field(min_length=1)
+
+
+@register
+class LookupRequested(Event):
+    """The register records an application needs, recorded in the inbox transaction; a
+    worker fetches them from the data-sharing platform later."""
+
+    event_type = "DeptAdapterLookupRequested"
+    lookup_key: str = Field(min_length=1, max_length=200)
+    matter: str = Field(min_length=1)
+    lookups: tuple[DatasetLookup, ...] = Field(min_length=1)

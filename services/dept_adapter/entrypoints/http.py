@@ -1,4 +1,5 @@
-"""HTTP routes of dept_adapter: nrb-style callbacks, and the departments' state for ops."""
+"""HTTP routes of dept_adapter: nrb-style callbacks, and the departments' and registers'
+state for ops."""
 
 from __future__ import annotations
 
@@ -35,5 +36,9 @@ def routes(runner: Runner, callback_secret: bytes) -> APIRouter:
     @router.get("/departments")
     async def departments() -> dict[str, dict[str, Any]]:
         return runner.status()
+
+    @router.get("/registers")
+    async def registers() -> dict[str, dict[str, Any]]:
+        return runner.registers_status()
 
     return router

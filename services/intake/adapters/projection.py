@@ -22,7 +22,7 @@ from contracts.events import ResultRecorded
 from contracts.registry import UnknownEventType, decode
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.store import Connection
-from services.intake.adapters import aftercare, facts
+from services.intake.adapters import aftercare, data_access, facts, library
 from services.intake.adapters.filings import record_filing
 from services.intake.adapters.results import filing_change
 from services.intake.domain.progress import derive_status, pending_notice
@@ -37,13 +37,18 @@ async def _filing(conn: Connection, envelope: Envelope, event: Event) -> None:
     await record_filing(conn, envelope, filing_change(event))
 
 
+async def _decided(conn: Connection, envelope: Envelope, event: Event) -> None:
+    await facts.decided(conn, envelope, event)
+    await library.issued(conn, envelope, event)
+
+
 _Apply = Callable[[Connection, Envelope, Event], Awaitable[None]]
 _BY_TYPE: dict[str, _Apply] = {
     "ApplicationSubmitted": facts.submitted,
     "SupplementSubmitted": facts.supplemented,
     "ApplicationWithdrawn": facts.withdrawn,
     "SupplementNoticeIssued": facts.notice_issued,
-    "OutcomeDecided": facts.decided,
+    "OutcomeDecided": _decided,
     "NoticeDelivered": facts.noticed,
     "NoticeDeliveryFailed": facts.noticed,
     "MaterialsHandedIn": aftercare.handed_in,
@@ -56,6 +61,8 @@ _BY_TYPE: dict[str, _Apply] = {
     "TimeLimitExceeded": aftercare.clock_alert,
     "SubtaskDispatched": _filing,
     "SubtaskCancelled": _filing,
+    "RegisterLookupAnswered": data_access.lookup_answered,
+    "EvidenceChecked": data_access.evidence_checked,
 }
 # A department's answer is projected only as the router applied it (a ResultRecorded): the
 # raw answers on onewindow.task-results may be duplicates, stale or about no sub-task at all.

@@ -70,6 +70,17 @@ async def lock_application(
     )  # fmt: skip
 
 
+async def application_owner(
+    db: asyncpg.Pool | Connection, application_id: UUID
+) -> tuple[bool, str | None]:
+    """Whether the application was submitted, and the client that filed it."""
+    row = await db.fetchrow(
+        "SELECT client_id FROM applications WHERE application_id = $1 AND submitted_at IS NOT NULL",
+        application_id,
+    )
+    return row is not None, row["client_id"] if row else None
+
+
 async def application_view(
     db: asyncpg.Pool | Connection,
     caller: Caller,

@@ -25,6 +25,7 @@ log = structlog.get_logger()
 
 READ_MODEL_TABLES = (
     "applications", "filings", "timeline", "notices", "visits", "clock_alerts", "follow_ups",
+    "e_certificates", "data_access",
 )  # fmt: skip
 _COLUMNS = (
     "position, stream_id, version, event_id, event_type, schema_version, occurred_at,"

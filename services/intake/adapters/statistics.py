@@ -22,7 +22,7 @@ _DECIDED = """
     SELECT a.application_id, a.matter, a.outcome->>'decision' AS decision,
            (a.outcome->>'working_days')::float8 AS working_days,
            (a.outcome->>'on_time')::boolean AS on_time, a.rating, a.rating_recorded_by,
-           a.brought_materials,
+           a.brought_materials, a.obtained_materials,
            (SELECT count(*) FROM visits v WHERE v.application_id = a.application_id) AS visits,
            ARRAY(SELECT DISTINCT f.department FROM filings f
                  WHERE f.application_id = a.application_id AND f.dispatched_at IS NOT NULL
@@ -77,4 +77,5 @@ def _decided(catalog: Catalog, row: asyncpg.Record) -> Decided:
         recorded_by=row["rating_recorded_by"],
         brought=row["brought_materials"],
         departments=row["departments"],
+        obtained=row["obtained_materials"],
     )

@@ -68,7 +68,9 @@ class Figures(BaseModel):
     materials_needed: int = Field(description="Sum over applications of the matter's materials.")
     materials_brought: int = Field(description="Distinct materials the applicant handed in.")
     materials_spared_rate: float | None = Field(description="1 - brought / needed")
-    materials_spared_by_sharing: int = Field(description="shared:* materials not brought.")
+    materials_spared_by_sharing: int = Field(
+        description="Materials fetched from a register or the e-certificate library, not brought."
+    )
 
 
 def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
@@ -103,13 +105,15 @@ def decided_application(
     recorded_by: str | None = "applicant",
     brought: Collection[str],
     departments: Iterable[str],
+    obtained: Collection[str] = (),
 ) -> Decided:
     """`brought`: every material the applicant handed in (submission, supplements, hand-ins);
-    `matter` is None for a matter no longer in the catalog: no materials to compare; a rating
-    `recorded_by` a clerk is not the applicant's own voice."""
+    `obtained`: those OneWindow actually fetched from a register or took from the
+    e-certificate library; `matter` is None for a matter no longer in the catalog: no
+    materials to compare; a rating `recorded_by` a clerk is not the applicant's own voice."""
     by_clerk = rating is not None and recorded_by == "clerk"
     codes = {m.code for m in matter.materials} if matter else set()
-    shared = {m.code for m in matter.materials if m.shared_dataset} if matter else set()
+    shared = codes & set(obtained)
     return Decided(
         matter=code,
         decision=decision,

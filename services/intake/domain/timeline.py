@@ -7,6 +7,7 @@ from contracts.events import (
     ApplicationEvaluated,
     ApplicationSubmitted,
     ApplicationWithdrawn,
+    EvidenceChecked,
     FilingCancelled,
     FollowUpClosed,
     FollowUpOpened,
@@ -14,6 +15,7 @@ from contracts.events import (
     NoticeDelivered,
     NoticeDeliveryFailed,
     OutcomeDecided,
+    RegisterLookupAnswered,
     ResultCollected,
     ResultHeld,
     ResultIgnored,
@@ -51,8 +53,31 @@ _VISIT = {True: "（现场）", False: ""}
 
 
 def summary(event: Event) -> str:
-    """The line for `event`; events of issue 4 have theirs in `_later`."""
-    return _first(event) or _later(event) or event.event_type
+    """The line for `event`; events of issue 4 have theirs in `_later`, data sharing's in
+    `_evidence`."""
+    return _first(event) or _later(event) or _evidence(event) or event.event_type
+
+
+def _evidence(event: Event) -> str | None:
+    match event:
+        case RegisterLookupAnswered():
+            parts = [
+                f"{a.dataset} {sum(r.found for r in a.records)}/{len(a.records)}"
+                if a.available
+                else f"{a.dataset} unavailable"
+                for a in event.answers
+            ]
+            return f"数据共享已查询 / register records fetched: {', '.join(parts)}"
+        case EvidenceChecked():
+            via = [m.via for m in event.materials]
+            line = (
+                f"材料核验：共享获取{via.count('register')}项，电子证照{via.count('e-certificate')}"
+                f"项，申请人提供{via.count('applicant')}项 / evidence checked"
+            )
+            if event.refusals:
+                return line + ", refused"
+            return line + (", corrections asked" if event.supplements else "")
+    return None
 
 
 def _first(event: Event) -> str | None:

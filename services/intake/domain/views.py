@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,9 +27,13 @@ class _View(BaseModel):
 class MaterialGuide(_View):
     code: str
     name: str
-    source: str = Field(description="applicant | shared:<dataset> | generated")
+    source: str = Field(
+        description="applicant | shared:<dataset> | e-certificate:<kind> | generated"
+    )
     key: bool = Field(description="A key material is never accepted as missing (容缺).")
-    spared: bool = Field(description="True: the applicant need not bring it.")
+    spared: bool = Field(
+        description="True: the applicant need not bring it (unless it cannot be fetched)."
+    )
 
 
 class SubtaskGuide(_View):
@@ -160,3 +164,66 @@ class ApplicationPage(_View):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class DataAccess(_View):
+    """One access to the application's personal data."""
+
+    at: datetime
+    source: Literal["register", "e-certificate", "clerk", "ops"] = Field(
+        description="register: a lookup through the data-sharing platform; e-certificate: a"
+        " certificate taken from the library; clerk: read by hall staff; ops: read on the"
+        " ops console"
+    )
+    who: str = Field(description="The service (and platform), the clerk's client, or ops.")
+    what: str = Field(description="The register (dataset), the material, or the view read.")
+    fields: list[str] = Field(description="The register fields that came back.")
+    records: list[str] = Field(description="The records' keys (or holders), masked.")
+    why: str = Field(description="The matter and sub-tasks served, or the screen.")
+    outcome: str | None
+
+
+class DataAccessLedger(_View):
+    application_id: UUID
+    entries: list[DataAccess]
+
+
+CertificateStatus = Literal["valid", "replaced"]
+
+
+class ECertificateView(_View):
+    """An e-certificate in the library (电子证照库), as hall staff see it."""
+
+    number: str
+    kind: str
+    title: str
+    issuer: str = Field(description="The issuing department's code.")
+    issuer_name: str
+    issued_at: datetime
+    status: CertificateStatus
+    holder: str = Field(description="ID number or unified social credit code.")
+    holder_name: str
+    application_id: UUID
+    verification_hash: str
+
+
+class ECertificateList(_View):
+    holder: str
+    items: list[ECertificateView]
+
+
+class CertificateCheck(_View):
+    """The public check of a certificate's number and verification hash."""
+
+    verdict: Literal["genuine", "replaced", "unknown"] = Field(
+        description="genuine: issued and valid; replaced: issued, then replaced by a newer"
+        " one; unknown: no certificate has this number and hash"
+    )
+    number: str
+    kind: str | None = None
+    title: str | None = None
+    issuer: str | None = None
+    issuer_name: str | None = None
+    issued_on: str | None = Field(default=None, description="Local date of issue.")
+    status: CertificateStatus | None = None
+    holder_name: str | None = Field(default=None, description="Masked.")

@@ -3,6 +3,7 @@ collect the result, evaluate. A client sees only its own; a clerk all."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 from uuid import UUID
@@ -20,14 +21,16 @@ from contracts.commands import (
     WithdrawApplication,
 )
 from services.intake import handlers
+from services.intake.adapters.data_access import ledger, record_reads
 from services.intake.adapters.listing import list_applications
-from services.intake.adapters.queries import application_view
+from services.intake.adapters.queries import application_owner, application_view
 from services.intake.domain.errors import ApplicationNotFound
 from services.intake.domain.periods import period_end, period_start
 from services.intake.domain.progress import ApplicationStatus
 from services.intake.domain.views import (
     ApplicationPage,
     ApplicationView,
+    DataAccessLedger,
     RequestAccepted,
     SubmissionAccepted,
 )
@@ -104,10 +107,15 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     ) -> ApplicationPage:
         start = _bound("submitted_from", submitted_from, period_start)
         end, inclusive = _bound("submitted_to", submitted_to, period_end) or (None, True)
-        return await list_applications(
+        page = await list_applications(
             pool, caller, matter=matter, status=status, submitted_from=start,
             submitted_to=end, to_inclusive=inclusive, limit=limit, offset=offset,
         )  # fmt: skip
+        if caller.sees_all:
+            listed = [a.application_id for a in page.items]
+            await record_reads(pool, listed, rules.clock.now(), "clerk", caller.client_id,
+                               "application list", "GET /v1/applications")  # fmt: skip
+        return page
 
     @router.get(
         "/{application_id}",
@@ -117,10 +125,33 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def application(
         application_id: UUID, caller: CurrentCaller, pool: Pool
     ) -> ApplicationView:
-        view = await application_view(pool, caller, application_id, order_of)
+        reading = application_view(pool, caller, application_id, order_of)
+        if caller.sees_all:  # the ledger's row is written beside the read, not after it
+            view, _ = await asyncio.gather(
+                reading,
+                record_reads(pool, [application_id], rules.clock.now(), "clerk",
+                             caller.client_id, "application", "GET /v1/applications/{id}"),
+            )  # fmt: skip
+        else:
+            view = await reading
         if view is None:
             raise ApplicationNotFound(application_id)
         return view
+
+    @router.get(
+        "/{application_id}/data-access",
+        summary="Every access to its personal data",
+        operation_id="GetDataAccess",
+    )
+    async def data_access(
+        application_id: UUID, caller: CurrentCaller, pool: Pool
+    ) -> DataAccessLedger:
+        found, owner = await application_owner(pool, application_id)
+        if not found or not caller.may_see(owner):
+            raise ApplicationNotFound(application_id)
+        return DataAccessLedger(
+            application_id=application_id, entries=await ledger(pool, application_id)
+        )
 
     @router.post(
         "/{application_id}/supplements",

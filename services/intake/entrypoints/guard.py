@@ -19,8 +19,7 @@ from fastapi.security import HTTPBearer
 
 from contracts.catalog import UnknownMatter
 from contracts.values import printable
-from eventlog.store import ConcurrencyConflict
-from runtime.database import DATABASE_AWAY
+from eventlog.store import DATABASE_AWAY, ConcurrencyConflict
 from services.intake.adapters.api_keys import KnownCallers
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import Refusal

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from contracts.catalog import Catalog, UnknownMatter
 from runtime.clock import Clock
+from services.intake.adapters.data_access import record_reads
 from services.intake.adapters.ops_queries import backlogs, clock_alerts, in_flight
 from services.intake.adapters.ops_timeline import adapter_health, application_detail
 from services.intake.entrypoints.guard import Pool
@@ -115,6 +116,8 @@ def ops_routes(settings: IntakeSettings, catalog: Catalog, clock: Clock) -> APIR
         )
         if detail is None:
             raise OpsRefusal(404, "Not found", f"No application {application_id}.")
+        await record_reads(pool, [application_id], clock.now(), "ops", USER,
+                           "application page", "ops console /ops/applications/{id}")  # fmt: skip
         return application_page(detail, unread, clock.now())
 
     @router.get("/{rest:path}")

@@ -36,6 +36,27 @@ def amr(rng: random.Random, request: FilingRequest, today: date) -> dict[str, st
     return outputs | {"company_name": str(name), "established_on": today.isoformat()}
 
 
+def registered_company(
+    request: FilingRequest, outputs: Mapping[str, str], today: date
+) -> dict[str, object] | None:
+    """The business registry's record of a company amr has just registered (a registration,
+    not a change), or None. The registry is amr's own: what amr registers, it holds."""
+    if request.department != "amr" or "change" in request.subtask:
+        return None
+    if not outputs.get("credit_code") or not outputs.get("company_name"):
+        return None
+    capital = request.inputs.get("registered_capital")
+    return {
+        "name": outputs["company_name"],
+        "legal_representative": str(request.inputs.get("legal_person_name", "")),
+        "registered_capital": capital if isinstance(capital, int | float) else 0,
+        "status": "active",
+        "established": today.isoformat(),
+        "address": str(request.inputs.get("address", "")),
+        "business_scope": str(request.inputs.get("business_scope", "")),
+    }
+
+
 def _region(request: FilingRequest, default: str) -> str:
     given = given_credit_code(request)
     region = given[2:8] if given else str(request.inputs.get("region_code", default))

@@ -46,17 +46,22 @@ class Register:
         self.fields = frozenset(fields)
         self._answers: dict[str, dict[str, Any]] = {}
         for stored in records:
-            digest = record_digest(stored.record)
-            for key in stored.keys:
-                if key in self._answers:
-                    raise ValueError(f"{dataset}: key {key!r} is held twice")
-                self._answers[key] = {
-                    "key": key,
-                    "found": True,
-                    "record": stored.record,
-                    "version": stored.version,
-                    "digest": digest,
-                }
+            held = [k for k in stored.keys if k in self._answers]
+            if held or len(set(stored.keys)) < len(stored.keys):
+                raise ValueError(f"{dataset}: key {(held or list(stored.keys))[0]!r} is held twice")
+            self.hold(stored)
+
+    def hold(self, stored: StoredRecord) -> None:
+        """Keep `stored`, in place of what its keys found before."""
+        digest = record_digest(stored.record)
+        for key in stored.keys:
+            self._answers[key] = {
+                "key": key,
+                "found": True,
+                "record": stored.record,
+                "version": stored.version,
+                "digest": digest,
+            }
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -7,12 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from contracts.catalog import Catalog
+from contracts.certificates import utc_timestamp
+from contracts.departments import department_name
 from services.notifier.domain.applications import (
     KnownApplication,
     material_names,
     subtask_title,
 )
-from services.notifier.domain.canonical import utc_timestamp
 from services.notifier.domain.clocks import ClockEvent, clock_key, stage
 from services.notifier.domain.contacts import Recipient
 from services.notifier.domain.events import NoticePrepared
@@ -21,7 +22,6 @@ from services.notifier.domain.reminder_templates import (
     render_deficiency_reminder,
     render_supplement_reminder,
 )
-from services.notifier.domain.result import department_name
 from services.notifier.domain.supervision_templates import render_supervision, watched_step
 
 

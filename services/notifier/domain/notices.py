@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from contracts.certificates import sha256_hex, utc_timestamp
+from contracts.departments import department_name
 from contracts.events import Delivery, OutcomeDecided, ResultHeld, SupplementNoticeIssued
-from services.notifier.domain.canonical import sha256_hex, utc_timestamp
 from services.notifier.domain.events import NoticePrepared
 from services.notifier.domain.reminder_templates import render_held
-from services.notifier.domain.result import assemble_result, department_name
+from services.notifier.domain.result import assemble_result
 from services.notifier.domain.templates import (
     About,
     Rendered,

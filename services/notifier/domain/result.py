@@ -8,27 +8,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from contracts.departments import DEPARTMENTS
+from contracts.certificates import sha256_hex, utc_timestamp, verification_hash
+from contracts.departments import department_name
 from contracts.events import Certificate, OutcomeDecided
-from services.notifier.domain.canonical import sha256_hex, utc_timestamp
-
-
-def department_name(code: str) -> str:
-    """The Chinese name of a department; its code when the list does not know it."""
-    return DEPARTMENTS.get(code, code).split(" (")[0]
-
-
-def verification_hash(application_id: UUID, receipt_number: str, certificate: Certificate) -> str:
-    return sha256_hex(
-        {
-            "application_id": str(application_id),
-            "receipt_number": receipt_number,
-            "department": certificate.department,
-            "title": certificate.title,
-            "number": certificate.number,
-            "issued_at": utc_timestamp(certificate.issued_at),
-        }
-    )
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from contracts.departments import department_name
 from services.notifier.domain.applications import KnownApplication
 from services.notifier.domain.clocks import ClockEvent, stage
 from services.notifier.domain.contacts import Role
-from services.notifier.domain.result import department_name
 from services.notifier.domain.templates import Rendered, beijing_time, sms_text
 
 SIGNATURE = "【电子监察】"

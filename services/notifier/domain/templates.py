@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from contracts.departments import department_name
 from contracts.events import MissingMaterial, OutcomeDecided, SupplementNoticeIssued
-from services.notifier.domain.result import IssuedCertificate, OneResult, department_name
+from services.notifier.domain.result import IssuedCertificate, OneResult
 
 SIGNATURE = "【一网通办】"
 SMS_MAX_CHARS = 300

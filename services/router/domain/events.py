@@ -8,10 +8,23 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.envelope import Event
-from contracts.events import ClockKind, Delivery
+from contracts.events import ClockKind, DatasetAnswer, Delivery
 from contracts.registry import register
 
 Limit = Literal["promised", "statutory", "own"]
+
+
+class LibraryCertificate(BaseModel):
+    """A valid e-certificate the library held for a holder when the router looked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    holder: str
+    number: str
+    department: str
+    issued_at: AwareDatetime
+    verification_hash: str
 
 
 @register
@@ -27,6 +40,11 @@ class ProcessStarted(Event):
     submitted_at: AwareDatetime | None = None
     deferred_materials: tuple[str, ...] = ()
     materials_promised_by: date | None = None
+    # what the e-certificate library held for the application's holders at submission
+    library: tuple[LibraryCertificate, ...] = ()
+    # the applicant's identity, checked against its register (absent: not checked)
+    applicant_kind: Literal["person", "company"] | None = None
+    applicant_id: str | None = None
 
 
 @register
@@ -37,6 +55,16 @@ class SupplementAccepted(Event):
     notice_id: str
     materials: tuple[str, ...] = ()
     form: dict[str, Any] = Field(default_factory=dict)
+    library: tuple[LibraryCertificate, ...] = ()  # as it was when the answer came
+
+
+@register
+class LookupRecorded(Event):
+    """The registers' answer to the lookup the process awaited, as dept_adapter recorded it."""
+
+    event_type = "router.LookupRecorded"
+    lookup_key: str
+    answers: tuple[DatasetAnswer, ...]
 
 
 @register

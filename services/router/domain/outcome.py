@@ -8,8 +8,10 @@ from typing import Any
 
 from contracts.calendar import CalendarRangeError
 from contracts.catalog import Matter
+from contracts.catalog.evidence import holders
 from contracts.events import (
     Certificate,
+    Holder,
     OutcomeDecided,
     Reason,
     ResultHeld,
@@ -51,6 +53,7 @@ def held(process: Process, matter: Matter) -> ResultHeld:
 
 def outcome(process: Process, matter: Matter, timing: Timing) -> OutcomeDecided:
     states = process.subtasks.values()
+    outputs = {s.code: s.outputs for s in states if s.status == "completed"}
     certificates = []
     for state in states:
         spec = matter.subtask(state.code).certificate
@@ -60,6 +63,11 @@ def outcome(process: Process, matter: Matter, timing: Timing) -> OutcomeDecided:
                 Certificate(
                     subtask=state.code, department=state.department, title=spec.title,
                     number=str(state.outputs[spec.number]), issued_at=state.completed_at,
+                    kind=spec.kind, replaces=spec.replaces,
+                    holders=tuple(
+                        Holder(id=h.id, name=h.name)
+                        for h in holders(spec, process.form, outputs)
+                    ),
                 )
             )  # fmt: skip
     reasons = tuple(
@@ -70,7 +78,7 @@ def outcome(process: Process, matter: Matter, timing: Timing) -> OutcomeDecided:
     return OutcomeDecided(
         **to_applicant(process, matter),
         decision=process.ending or "approved",
-        outputs={s.code: s.outputs for s in states if s.status == "completed"},
+        outputs=outputs,
         certificates=tuple(certificates),
         reasons=reasons,
         **_application_clock(process, timing),

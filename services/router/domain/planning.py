@@ -1,7 +1,8 @@
 """What the router decides once it has recorded what happened to an application: pure, no I/O.
 
-`advance` moves the process on after `record` (recording.py): start or resume clocks, dispatch
-every sub-task whose prerequisites are done, cancel what is in flight once the application is
+`advance` moves the process on after `record` (recording.py): start or resume clocks, obtain
+and check the evidence the sub-tasks still to run need (evidence.py), dispatch every sub-task
+whose prerequisites are done, cancel what is in flight once the application is
 ending, issue ONE supplement notice once nothing is in flight any more (pausing the clocks), hold
 the result while deficiency-accepted materials are owed, and decide the outcome when nothing is
 left to wait for. `Timing` carries the calendar and the injected "now": the one source of time.
@@ -15,9 +16,10 @@ from contracts.catalog import Matter, resolve_inputs
 from contracts.envelope import Envelope, Event
 from contracts.events import ResultIgnored, SubtaskCancelled, SubtaskDispatched
 from services.router.domain.deadlines import Timing
+from services.router.domain.evidence import clear, evidence_steps, shared_values
 from services.router.domain.outcome import held, notice, notice_id, outcome
 from services.router.domain.process import Ending, Process, SubtaskState
-from services.router.domain.recording import record
+from services.router.domain.recording import Library, record
 from services.router.domain.replay import mutate
 from services.router.domain.timekeeping import clock_steps, pause, subtask_clock
 
@@ -28,10 +30,13 @@ CANCEL_REASONS: dict[Ending, str] = {
 }
 
 
-def decide_on(process: Process, matter: Matter, incoming: Envelope, timing: Timing) -> list[Event]:
+def decide_on(
+    process: Process, matter: Matter, incoming: Envelope, timing: Timing, library: Library = ()
+) -> list[Event]:
     """The router's record of an incoming fact and every event that follows from it; an
-    answer it ignores is recorded and decides nothing. Raises NotAnAnswer (results.py)."""
-    fact = record(process, matter, incoming)
+    answer it ignores is recorded and decides nothing. Raises NotAnAnswer (results.py).
+    `library`: the e-certificates held for the holders an incoming supplement names."""
+    fact = record(process, matter, incoming, library)
     if fact is None:
         return []
     if isinstance(fact, ResultIgnored):
@@ -58,12 +63,17 @@ def _next_steps(process: Process, matter: Matter, timing: Timing) -> Sequence[Ev
             _cancel(s, process.ending) for s in process.in_flight() if s.status != "cancelling"
         ]
         return cancels or ([] if process.in_flight() else [outcome(process, matter, timing)])
+    gathering = evidence_steps(process, matter)
+    if gathering:
+        return gathering
     ready = [
         s
         for s in matter.subtasks
         if process.subtasks[s.code].status == "waiting"
         and all(process.subtasks[r].status == "completed" for r in s.requires)
     ]
+    if not clear(process, matter):
+        ready = []
     if ready:
         return [e for s in ready for e in _dispatch(process, matter, s.code, timing)]
     states = process.subtasks.values()
@@ -95,7 +105,7 @@ def _dispatch(process: Process, matter: Matter, code: str, timing: Timing) -> li
         department=subtask.department,
         title=subtask.title,
         filing_key=f"{process.application_id}:{code}:{process.subtasks[code].round + 1}",
-        inputs=resolve_inputs(subtask, process.form, outputs),
+        inputs=resolve_inputs(subtask, process.form, outputs, shared_values(process, matter, code)),
         materials=tuple(at_hand),
         time_limit_days=subtask.time_limit_days,
         due_at=clock.due_at if clock else None,

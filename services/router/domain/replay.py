@@ -10,8 +10,10 @@ from uuid import UUID
 from contracts.catalog import Matter
 from contracts.envelope import Envelope, Event
 from contracts.events import (
+    EvidenceChecked,
     FilingCancelled,
     OutcomeDecided,
+    RegisterLookupRequested,
     ResultHeld,
     ResultRecorded,
     SubtaskAccepted,
@@ -26,13 +28,15 @@ from contracts.events import (
 from contracts.registry import decode
 from services.router.domain.clocks import CLOCK_EVENTS
 from services.router.domain.events import (
+    LookupRecorded,
     MaterialsRecorded,
     ProcessStarted,
     SupplementAccepted,
     SupplementLapsed,
     WithdrawalRecorded,
 )
-from services.router.domain.process import Process, start
+from services.router.domain.evidence import recorded
+from services.router.domain.process import Evidence, Process, start
 
 
 def mutate(process: Process, event: Event) -> Process:
@@ -57,11 +61,41 @@ def mutate(process: Process, event: Event) -> Process:
                 pending_notice=None,
                 form=event.form or process.form,
                 materials=process.materials | set(event.materials),
-            )
+                evidence=replace(  # a new round: look again at what the answer changed
+                    process.evidence, looked_up=False, unavailable=frozenset(), checked=False,
+                    corrections=False, library=Evidence.of(event.library),
+                ),
+            )  # fmt: skip
             for state in process.subtasks.values():
                 if state.status == "supplement":
                     process = process.with_subtask(state.code, status="waiting")
             return process
+        case RegisterLookupRequested():
+            asked = {
+                (lookup.dataset, wanted.key): frozenset(wanted.fields)
+                for lookup in event.lookups
+                for wanted in lookup.records
+            }
+            evidence = process.evidence
+            return replace(
+                process,
+                evidence=replace(
+                    evidence, lookups=evidence.lookups + 1, pending=event.lookup_key, asked=asked
+                ),
+            )
+        case LookupRecorded():
+            evidence = process.evidence
+            unavailable = {a.dataset for a in event.answers if not a.available}
+            return replace(
+                process,
+                evidence=replace(
+                    evidence, pending=None, asked={}, looked_up=True,
+                    records=recorded(evidence.records, evidence.asked, event.answers),
+                    unavailable=frozenset(unavailable),
+                ),
+            )  # fmt: skip
+        case EvidenceChecked():
+            return _apply_findings(process, event)
         case WithdrawalRecorded():
             return replace(process, ending=process.ending or "withdrawn")
         case SupplementLapsed():
@@ -74,6 +108,21 @@ def mutate(process: Process, event: Event) -> Process:
             return replace(process, decided=True)
         case _ if isinstance(event, CLOCK_EVENTS):
             return replace(process, clocks=process.clocks.apply(event))
+    return process
+
+
+def _apply_findings(process: Process, checked: EvidenceChecked) -> Process:
+    process = replace(
+        process,
+        evidence=replace(process.evidence, checked=True, corrections=bool(checked.supplements)),
+    )
+    for request in checked.supplements:
+        process = process.with_subtask(
+            request.subtask, status="supplement", missing=request.materials
+        )
+    for refusal in checked.refusals:
+        process = process.with_subtask(refusal.subtask, status="rejected", reason=refusal.reason)
+        process = replace(process, ending=process.ending or "rejected")
     return process
 
 
