@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import structlog
 
-from eventlog.store import Connection
+from eventlog.store import DATABASE_AWAY, Connection
 
 log = structlog.get_logger()
-# A connection that failed or ended: its claims, if it held any, ended with it.
-CONNECTION_GONE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 _LOCK = "SELECT pg_try_advisory_lock(hashtext($1), hashtext($2))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtext($1), hashtext($2))"
@@ -45,7 +42,7 @@ class Claims:
                 return
             try:
                 await self.conn.execute(_UNLOCK, namespace, key)
-            except CONNECTION_GONE as exc:
+            except DATABASE_AWAY as exc:  # its claims, if it held any, ended with it
                 log.warning("claim not released; it ends with its connection", error=str(exc))
 
     def close(self) -> None:

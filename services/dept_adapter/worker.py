@@ -21,7 +21,8 @@ from typing import Any
 
 import structlog
 
-from runtime.claims import CONNECTION_GONE, Claims
+from eventlog.store import DATABASE_AWAY
+from runtime.claims import Claims
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.attempts import Attempts
@@ -99,7 +100,7 @@ class Scheduler:
         async with self._limit:
             try:
                 claimed = await self.claims.claim(self.namespace, key)
-            except CONNECTION_GONE as exc:  # the runner starts again with a new one
+            except DATABASE_AWAY as exc:  # the runner starts again on a new connection
                 log.warning("not claimed", key=key, error=f"{type(exc).__name__}")
                 claimed = False
             if not claimed:
