@@ -17,12 +17,12 @@ from contracts.events import (
     RegisterLookupAnswered,
     WantedRecord,
 )
-from services.dept_adapter.config import DepartmentsConfigError, RegisterConfig, parse_registers
+from services.dept_adapter.settings import DepartmentsConfigError, RegisterConfig, parse_registers
 from services.dept_adapter.domain.events import LookupRequested
 from services.dept_adapter.domain.lookup import Lookup, replay_lookup
 from services.dept_adapter.domain.outcomes import Retryable, Terminal
 from services.dept_adapter.domain.sharing import Records, read_answer, request_body
-from services.dept_adapter.lookups import LookupWork, RegisterCalls
+from services.dept_adapter.handlers.lookup import LookupWork, RegisterCalls
 
 APPLICATION = UUID("0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f")
 POPULATION = DatasetLookup(
@@ -163,16 +163,16 @@ def requested(*parts: DatasetLookup) -> Lookup:
 
 def calls(register: FakeRegister, clock: Clock, **config: Any) -> RegisterCalls:
     settings = RegisterConfig(**{"max_attempts": 3, **config})
-    return RegisterCalls.of("population", settings, register, clock)  # type: ignore[arg-type]
+    health = settings.health(clock, draw=lambda: 0.5)
+    return RegisterCalls("population", settings, register, health)  # type: ignore[arg-type]
 
 
-def work(registers: dict[str, RegisterCalls], log: FakeLog, clock: Clock,
-         slept: list[float]) -> LookupWork:  # fmt: skip
+def work(registers: dict[str, RegisterCalls], clock: Clock, slept: list[float]) -> LookupWork:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
         clock.now += seconds
 
-    return LookupWork(log, registers, {}, clock, sleep, lambda: 0.5)  # type: ignore[arg-type]
+    return LookupWork(registers, clock, sleep)
 
 
 def answered(log: FakeLog) -> RegisterLookupAnswered:
@@ -188,10 +188,10 @@ async def test_a_register_failing_twice_answers_on_the_third_attempt() -> None:
     register = FakeRegister(Retryable("platform answered 503"), Retryable("time-out"), FOUND)
     log = FakeLog(requested(POPULATION))
     registers = {"population": calls(register, clock)}
-    await work(registers, log, clock, slept).look_at(f"{APPLICATION}:lookup:1")
+    await work(registers, clock, slept).look_at(log, f"{APPLICATION}:lookup:1")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, register.calls) == (True, 3, 3)
-    assert len(slept) == 2 and registers["population"].breaker.state.value == "closed"
+    assert len(slept) == 2 and registers["population"].health.breaker.state.value == "closed"
 
 
 async def test_a_register_down_answers_unavailable_after_its_attempts_and_never_waits_more() -> (
@@ -200,7 +200,7 @@ async def test_a_register_down_answers_unavailable_after_its_attempts_and_never_
     clock, slept = Clock(), list[float]()
     register = FakeRegister(Retryable("platform answered 503", retry_after=60.0))
     log = FakeLog(requested(POPULATION))
-    await work({"population": calls(register, clock)}, log, clock, slept).look_at("k")
+    await work({"population": calls(register, clock)}, clock, slept).look_at(log, "k")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, answer.error) == (False, 3, "platform answered 503")
     assert sum(slept) <= 2 * RegisterConfig().backoff.cap_seconds  # Retry-After capped too
@@ -214,9 +214,9 @@ async def test_an_open_breaker_answers_unavailable_at_once_and_a_refusal_is_not_
         register, clock, give_up_seconds=10, breaker={"failure_threshold": 2, "open_seconds": 30}
     )
     for _ in range(2):
-        population.breaker.failed()
+        population.health.breaker.failed()
     log = FakeLog(requested(POPULATION))
-    await work({"population": population}, log, clock, slept).look_at("k")
+    await work({"population": population}, clock, slept).look_at(log, "k")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, register.calls) == (False, 0, 0)
     assert answer.error and answer.error.startswith("circuit open")
@@ -224,7 +224,7 @@ async def test_an_open_breaker_answers_unavailable_at_once_and_a_refusal_is_not_
 
     refused = FakeRegister(Terminal("platform refused the lookup: 401"))
     log = FakeLog(requested(POPULATION))
-    await work({"population": calls(refused, clock)}, log, clock, slept).look_at("k")
+    await work({"population": calls(refused, clock)}, clock, slept).look_at(log, "k")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts, refused.calls) == (False, 1, 1)
 
@@ -235,7 +235,7 @@ async def test_a_flaky_register_is_waited_for_while_its_breaker_is_open_within_t
     register = FakeRegister(*failures, FOUND)
     population = calls(register, clock, breaker={"failure_threshold": 2, "open_seconds": 20})
     log = FakeLog(requested(POPULATION))
-    await work({"population": population}, log, clock, slept).look_at("k")
+    await work({"population": population}, clock, slept).look_at(log, "k")
     (answer,) = answered(log).answers
     assert (answer.available, answer.attempts) == (True, 3)
     assert slept[-1] == pytest.approx(20, abs=0.5)  # until the breaker let a probe through
@@ -250,11 +250,11 @@ async def test_every_register_of_a_lookup_at_once_and_an_unknown_one_unavailable
         "population": calls(FakeRegister(FOUND), clock),
         "business-registry": calls(FakeRegister(FOUND), clock),
     }
-    await work(registers, log, clock, slept).look_at("k")
+    await work(registers, clock, slept).look_at(log, "k")
     answers = answered(log).answers
     assert [(a.dataset, a.available) for a in answers] == [
         ("population", True), ("business-registry", True), ("passports", False),
     ]  # fmt: skip
     assert answers[2].error == "register 'passports' is not configured"
-    await work(registers, log, clock, slept).look_at("k")  # answered: not fetched again
+    await work(registers, clock, slept).look_at(log, "k")  # answered: not fetched again
     assert len(log.answered) == 1

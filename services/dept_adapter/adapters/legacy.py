@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.dept_adapter.config import DepartmentConfig
+from services.dept_adapter.settings import DepartmentConfig
 from services.dept_adapter.domain import answers, soap
 from services.dept_adapter.domain.events import FilingRequested
 from services.dept_adapter.domain.filing import Filing

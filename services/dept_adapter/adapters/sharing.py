@@ -10,7 +10,7 @@ import httpx
 
 from contracts.events import DatasetLookup
 from services.dept_adapter.adapters.legacy import exchange
-from services.dept_adapter.config import RegisterConfig
+from services.dept_adapter.settings import RegisterConfig
 from services.dept_adapter.domain.sharing import LookupAnswer, read_answer, request_body
 
 
