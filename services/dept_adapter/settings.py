@@ -1,5 +1,5 @@
-"""dept_adapter's settings (ONEWINDOW_* variables), the per-department file and the per-register file,
-validated at start-up.
+"""dept_adapter's settings (ONEWINDOW_* variables), the per-department file and the
+per-register file, validated at start-up.
 
 An invalid departments file stops the service with one message naming the department and
 the field; psb and unknown departments are refused (psb's system reads its topic itself).

@@ -31,17 +31,23 @@ async def accepted_filing(store: EventStore) -> tuple[str, str]:
     app, key, receipt = uuid7(), f"{uuid7()}:nrb-transfer-registration:1", "NRB-1"
     requested = Envelope.new(
         FilingRequested(
-            subtask="nrb-transfer-registration", department="nrb", title="办理",
-            time_limit_days=1, filing_key=key, inputs={"city": "杭州市"},
-        ),  # fmt: skip
+            subtask="nrb-transfer-registration",
+            department="nrb",
+            title="办理",
+            time_limit_days=1,
+            filing_key=key,
+            inputs={"city": "杭州市"},
+        ),
         application_id=app,
         producer="dept_adapter",
     )
     accepted = Envelope.new(
         SubtaskAccepted(
-            subtask="nrb-transfer-registration", department="nrb", filing_key=key,
+            subtask="nrb-transfer-registration",
+            department="nrb",
+            filing_key=key,
             legacy_receipt=receipt,
-        ),  # fmt: skip
+        ),
         application_id=app,
         producer="dept_adapter",
     )
@@ -81,8 +87,10 @@ async def test_a_callback_is_recorded_right_after_the_service_starts(stack: Stac
             answer = await post_decision(http, key, receipt)
         assert (answer.status_code, answer.json()) == (200, {"status": "recorded"})
         assert await types_of(service.store, key) == [
-            "DeptAdapterFilingRequested", "SubtaskAccepted", "SubtaskCompleted",
-        ]  # fmt: skip
+            "DeptAdapterFilingRequested",
+            "SubtaskAccepted",
+            "SubtaskCompleted",
+        ]
 
 
 async def test_a_callback_does_not_wait_for_the_filing_workers(pool: asyncpg.Pool) -> None:

@@ -95,14 +95,24 @@ class Adapter:
         assert rejected == []
 
     async def dispatch(
-        self, department: str, subtask: str, inputs: dict[str, Any] | None = None,
-        materials: tuple[str, ...] = (), key: str | None = None, send: bool = True,
-    ) -> Envelope:  # fmt: skip
+        self,
+        department: str,
+        subtask: str,
+        inputs: dict[str, Any] | None = None,
+        materials: tuple[str, ...] = (),
+        key: str | None = None,
+        send: bool = True,
+    ) -> Envelope:
         app = uuid7()
         event = SubtaskDispatched(
-            subtask=subtask, department=department, title="办理", time_limit_days=1,
-            filing_key=key or f"{app}:{subtask}:1", inputs=inputs or {}, materials=materials,
-        )  # fmt: skip
+            subtask=subtask,
+            department=department,
+            title="办理",
+            time_limit_days=1,
+            filing_key=key or f"{app}:{subtask}:1",
+            inputs=inputs or {},
+            materials=materials,
+        )
         envelope = Envelope.new(event, application_id=app, producer="router")
         if send:
             await self.deliver(envelope)
@@ -111,9 +121,11 @@ class Adapter:
     def cancel(self, dispatched: Envelope) -> Envelope:
         p = dispatched.payload
         event = SubtaskCancelled(
-            subtask=p["subtask"], department=p["department"], filing_key=p["filing_key"],
+            subtask=p["subtask"],
+            department=p["department"],
+            filing_key=p["filing_key"],
             reason="另一部门不予办理",
-        )  # fmt: skip
+        )
         return Envelope.new(event, application_id=dispatched.application_id, producer="router")
 
     async def stream(self, filing_key: str) -> list[Envelope]:

@@ -30,9 +30,13 @@ def envelope(event: Event) -> Envelope:
 def dispatched(department: str = "amr") -> Envelope:
     return envelope(
         SubtaskDispatched(
-            subtask="amr-licence", department=department, title="企业设立登记",
-            filing_key=KEY, inputs={"company_name": "杭州云帆科技有限公司"}, time_limit_days=3,
-        )  # fmt: skip
+            subtask="amr-licence",
+            department=department,
+            title="企业设立登记",
+            filing_key=KEY,
+            inputs={"company_name": "杭州云帆科技有限公司"},
+            time_limit_days=3,
+        )
     )
 
 
@@ -91,10 +95,12 @@ async def test_a_cancellation_of_a_filing_is_requested_once() -> None:
 
 async def test_a_lookup_is_recorded_once_in_its_own_stream() -> None:
     part = DatasetLookup(
-        dataset="population", purpose="*intake", materials=("id-legal-person",),
-        subtasks=("amr-licence",), records=(WantedRecord(key="330106199003071236",
-                                                        fields=("name",)),),
-    )  # fmt: skip
+        dataset="population",
+        purpose="*intake",
+        materials=("id-legal-person",),
+        subtasks=("amr-licence",),
+        records=(WantedRecord(key="330106199003071236", fields=("name",)),),
+    )
     asked = envelope(
         RegisterLookupRequested(
             lookup_key=f"{APPLICATION}:lookup:1", matter="business-startup", lookups=(part,)

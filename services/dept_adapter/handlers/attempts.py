@@ -39,9 +39,16 @@ class Attempts:
         max_attempts: int,
         sleep: Callable[[float], Awaitable[Any]],
     ) -> None:
-        self.legacy, self.health, self.max_attempts, self.sleep = legacy, health, max_attempts, sleep
+        self.legacy, self.health, self.max_attempts, self.sleep = (
+            legacy,
+            health,
+            max_attempts,
+            sleep,
+        )
 
-    async def run(self, filings: FilingLog, work: Work, filing: Filing) -> Answer | Exhausted | Moved:
+    async def run(
+        self, filings: FilingLog, work: Work, filing: Filing
+    ) -> Answer | Exhausted | Moved:
         health, error = self.health, "circuit open"
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1 and await filings.version(filing.key) != filing.version:

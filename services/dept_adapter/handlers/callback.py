@@ -20,9 +20,13 @@ class CallbackRefused(Exception):
 
 
 async def on_callback(
-    filings: FilingLog, department: str, filing_key: str, body: bytes, signature: str | None,
+    filings: FilingLog,
+    department: str,
+    filing_key: str,
+    body: bytes,
+    signature: str | None,
     secret: bytes,
-) -> str:  # fmt: skip
+) -> str:
     """Record a signed decision; idempotent by receipt. Returns what was done; raises
     CallbackRefused with the HTTP status that makes the legacy system retry (or give up)."""
     if not signature or not verify(secret, body, signature):

@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 import structlog
 
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, Event
 from contracts.events import (
     FilingCancelled,
     RegisterLookupRequested,
@@ -38,6 +38,13 @@ def filing_streams(envelope: Envelope) -> list[str]:
     return [lookup_stream(key)] if isinstance(key, str) else []
 
 
+def caused_by(cause: Envelope, event: Event) -> Envelope:
+    """`event`, recorded here in answer to `cause`."""
+    return Envelope.new(
+        event, application_id=cause.application_id, producer=SERVICE, causation=cause
+    )
+
+
 def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
     async def on_subtask_dispatched(envelope: Envelope, uow: UnitOfWork) -> None:
         task = decode(envelope)
@@ -49,10 +56,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
             log.info("filing already recorded", filing_key=task.filing_key)
             return
         requested = FilingRequested(**task.model_dump(include=set(FilingRequested.model_fields)))
-        uow.append(
-            stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
-                                     producer=SERVICE, causation=envelope)],
-        )  # fmt: skip
+        uow.append(stream, 0, [caused_by(envelope, requested)])
 
     async def on_subtask_cancelled(envelope: Envelope, uow: UnitOfWork) -> None:
         cancel = decode(envelope)
@@ -62,22 +66,17 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         filing = replay(events)
         if not events:  # never dispatched here: nothing filed, nothing to file
             confirmed = FilingCancelled(
-                subtask=cancel.subtask, department=cancel.department,
-                filing_key=cancel.filing_key, confirmed=True,
-            )  # fmt: skip
-            event = Envelope.new(
-                confirmed, application_id=envelope.application_id, producer=SERVICE,
-                causation=envelope,
-            )  # fmt: skip
-            uow.append(stream, 0, [event])
+                subtask=cancel.subtask,
+                department=cancel.department,
+                filing_key=cancel.filing_key,
+                confirmed=True,
+            )
+            uow.append(stream, 0, [caused_by(envelope, confirmed)])
             return
         if filing is None or filing.cancelled or filing.cancellation is not None:
             return
         requested = CancellationRequested(**cancel.model_dump())
-        uow.append(
-            stream, len(events), [Envelope.new(requested, application_id=envelope.application_id,
-                                               producer=SERVICE, causation=envelope)],
-        )  # fmt: skip
+        uow.append(stream, len(events), [caused_by(envelope, requested)])
 
     async def on_lookup_requested(envelope: Envelope, uow: UnitOfWork) -> None:
         asked = decode(envelope)
@@ -86,10 +85,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         if await uow.read(stream):
             return  # recorded already: a worker answers it
         requested = LookupRequested(**asked.model_dump())
-        uow.append(
-            stream, 0, [Envelope.new(requested, application_id=envelope.application_id,
-                                     producer=SERVICE, causation=envelope)],
-        )  # fmt: skip
+        uow.append(stream, 0, [caused_by(envelope, requested)])
 
     return {
         "SubtaskDispatched": on_subtask_dispatched,

@@ -134,9 +134,11 @@ class LookupWork:
                     return answer, attempts
                 health.failed(answer.error)
                 log.warning(
-                    "register call failed", dataset=part.dataset, attempt=attempts,
+                    "register call failed",
+                    dataset=part.dataset,
+                    attempt=attempts,
                     error=answer.error,
-                )  # fmt: skip
+                )
                 if attempts >= config.max_attempts:
                     return answer.error, attempts
                 wait = health.pause(attempts, answer.retry_after)
