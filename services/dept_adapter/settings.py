@@ -96,6 +96,12 @@ class DepartmentConfig(_Calls):
     protocol: Literal["rest", "soap", "poll", "callback"]
     path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="Prefix, e.g. /amr")
     poll_interval_seconds: float = Field(1.0, gt=0)
+    callback_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="callback: with no decision this long after acceptance, the filing is"
+        " submitted again (same key): a system whose deliveries gave up calls back anew.",
+    )
 
 
 class RegisterConfig(_Calls):

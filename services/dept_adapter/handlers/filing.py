@@ -43,6 +43,7 @@ class FilingWork:
     ) -> None:
         self.department, self.config, self.legacy = department, config, legacy
         self.health, self.attempts, self.clock = health, attempts, clock
+        self._awaiting: dict[str, float] = {}  # filing key → since when its callback is awaited
 
     async def look_at(self, filings: FilingLog, key: str) -> NextLook:
         with structlog.contextvars.bound_contextvars(department=self.department, filing_key=key):
@@ -56,8 +57,19 @@ class FilingWork:
     async def _advance(self, filings: FilingLog, key: str) -> NextLook:
         filing = await filings.load(key)
         work = next_work(filing, self.config.protocol) if filing else Work.NONE
-        if filing is None or work in (Work.NONE, Work.AWAIT_CALLBACK):
+        if work is not Work.AWAIT_CALLBACK:
+            self._awaiting.pop(key, None)
+        if filing is None or work is Work.NONE:
             return None
+        if work is Work.AWAIT_CALLBACK:
+            due = self._awaiting.setdefault(key, self.clock()) + self.config.callback_wait_seconds
+            if self.clock() < due:
+                return due
+            # The system's deliveries may have given up while we were away: submitting the
+            # same filing again makes it call back anew (and files nothing twice).
+            self._awaiting[key] = self.clock()
+            log.info("no callback yet; asking again")
+            work = Work.SUBMIT
         cause = filing.cancellation if work is Work.CANCEL else filing.requested
         attributes = {"onewindow.department": self.department, "onewindow.filing_key": key}
         traceparent = cause.traceparent if cause else None
@@ -73,6 +85,8 @@ class FilingWork:
         outcome = await self.attempts.run(filings, work, filing)
         if isinstance(outcome, Moved):
             return self.clock()
+        if filing.accepted and work is Work.SUBMIT:  # asked again for a callback: nothing new
+            return self.clock() + self.config.callback_wait_seconds
         if work is Work.CANCEL:
             if not isinstance(outcome, Cancelled):
                 log.error("legacy cancel not confirmed", error=getattr(outcome, "error", outcome))
