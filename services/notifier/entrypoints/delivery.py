@@ -69,8 +69,9 @@ class DeliveryWorker:
         finished.set()
 
     async def _sends_finished(self) -> None:
+        # asyncio.wait, unlike gather, leaves the sends running when this waiter is cancelled
         while self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            await asyncio.wait(list(self._in_flight.values()))
 
     def _claims_on(self, session: Connection) -> Claims:
         if self._claims is None or self._claims.conn is not session:
