@@ -12,14 +12,9 @@ import pytest
 from eventlog.inbox import Inbox
 from onewindow.embedded.ports import free_port
 from runtime.claims import Claims
-from services.dept_adapter.worker import FILING_CLAIMS
-from tests.integration.test_dept_adapter_support import (
-    Adapter,
-    adapter_on,
-    legacy_sim,
-    runner_for,
-    running,
-)
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.entrypoints.filing import FILING_CLAIMS
+from tests.integration.test_dept_adapter_support import Adapter, adapter_on, legacy_sim, running
 
 __all__ = ["legacy_sim"]  # fixtures
 
@@ -64,8 +59,8 @@ async def test_a_filing_held_by_a_replica_is_worked_once_that_replica_is_gone(
             "amr", "amr-licence", {"n": "9"}, ("articles",), send=False
         )
         key = dispatched.payload["filing_key"]
-        other_replica = Claims(elsewhere)
-        assert await other_replica.claim(FILING_CLAIMS, key)
+        other_replica = Claims(elsewhere, FILING_CLAIMS)
+        assert await other_replica.claim(key)
         await adapter.deliver(dispatched)
         await asyncio.sleep(1.5)  # three rescans: this replica waits, the legacy system is idle
         assert await adapter.ledger("amr", key) is None
@@ -75,16 +70,24 @@ async def test_a_filing_held_by_a_replica_is_worked_once_that_replica_is_gone(
         assert await adapter.ledger("amr", key) == {"requests": 1, "filings": 1, "cancellations": 0}
 
 
-async def test_a_runner_whose_claims_session_ends_stops_its_work(
+async def test_workers_whose_claims_session_ends_stop_their_work(
     pool: asyncpg.Pool, legacy_sim: str
 ) -> None:
-    runner, stop = runner_for(legacy_sim, free_port()), asyncio.Event()
-    async with httpx.AsyncClient(base_url=legacy_sim) as sim:
+    async with (
+        httpx.AsyncClient(base_url=legacy_sim) as sim,
+        running(pool, legacy_sim, free_port(), work=False) as workers,
+    ):
         adapter = Adapter(
-            pool, runner, sim, "", Inbox(pool, "dept_adapter.filing"), frozenset(runner.departments)
+            pool,
+            workers,
+            sim,
+            "",
+            Inbox(pool, "dept_adapter.filing"),
+            frozenset(workers.departments),
         )
         await adapter.configure("amr", latency_ms=3000)
-        work = asyncio.create_task(runner.run(pool, stop))
+        stop = asyncio.Event()
+        work = asyncio.create_task(workers.run(pool, FilingLog(pool), stop))
         try:
             dispatched = await adapter.dispatch("amr", "amr-licence", {"n": "10"}, ("articles",))
             holder = await _claim_holder(pool, dispatched.payload["filing_key"])
