@@ -39,7 +39,7 @@ from eventlog.store import EventStore
 from onewindow.applicant import application_body
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
-from services.intake.adapters.ops_timeline import logged_events
+from services.intake.adapters.ops.timeline import logged_events
 from services.intake.adapters.rebuild import rebuild_read_model
 from services.router import bootstrap as router
 from services.router.handlers import process_stream
