@@ -28,9 +28,9 @@ from eventlog.relay import Relay
 from eventlog.store import EventStore
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
-from services.router.bootstrap import RouterSettings
 from services.router.bootstrap import build as build_router
 from services.router.handlers import process_stream
+from services.router.settings import RouterSettings
 from tests.helpers import event
 from tests.integration.in_process import client_of, intake_on, running
 from tests.registers import agreeing

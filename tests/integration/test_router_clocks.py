@@ -31,8 +31,9 @@ from contracts.kafka import from_kafka
 from contracts.topics import SUPERVISION
 from runtime.clock import FileClock
 from runtime.service import Service
-from services.router.bootstrap import RouterSettings, build
+from services.router.bootstrap import build
 from services.router.handlers import process_stream
+from services.router.settings import RouterSettings
 from tests.registers import agreeing
 
 CATALOG = load_catalog()

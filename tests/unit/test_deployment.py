@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings
 from services.dept_adapter.config import DeptAdapterSettings
 from services.intake.settings import IntakeSettings
 from services.notifier.settings import NotifierSettings
-from services.router.bootstrap import RouterSettings
+from services.router.settings import RouterSettings
 
 ROOT = Path(__file__).parents[2]
 SETTINGS: dict[str, type[BaseSettings]] = {
