@@ -15,12 +15,13 @@ from contracts.events import (
     TimeLimitExceeded,
     TimeLimitWarned,
 )
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.adapters.visits import add_brought, record_visit, sorted_union
 
 
 async def handed_in(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, MaterialsHandedIn)
+    event = narrow(event, MaterialsHandedIn)
     await conn.execute(
         "UPDATE applications SET handed_in_materials ="
         f" {sorted_union('handed_in_materials', '$2')} WHERE application_id = $1",
@@ -32,7 +33,7 @@ async def handed_in(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def held(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ResultHeld)
+    event = narrow(event, ResultHeld)
     await conn.execute(
         "UPDATE applications SET held_at = $2, held_missing = $3, held_promised_by = $4"
         " WHERE application_id = $1 AND (held_at IS NULL OR held_at < $2)",
@@ -41,7 +42,7 @@ async def held(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def collected(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ResultCollected)
+    event = narrow(event, ResultCollected)
     await conn.execute(
         "UPDATE applications SET collected_method = $2, collected_at = $3"
         " WHERE application_id = $1 AND (collected_at IS NULL OR collected_at > $3)",
@@ -52,7 +53,7 @@ async def collected(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def evaluated(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ApplicationEvaluated)
+    event = narrow(event, ApplicationEvaluated)
     await conn.execute(
         "UPDATE applications SET rating = $2, rating_comment = $3, evaluated_at = $4,"
         " rating_recorded_by = $5"
@@ -63,7 +64,7 @@ async def evaluated(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def follow_up_opened(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, FollowUpOpened)
+    event = narrow(event, FollowUpOpened)
     await conn.execute(
         "INSERT INTO follow_ups AS f (case_id, application_id, rating, comment,"
         " time_limit_days, opened_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -77,7 +78,7 @@ async def follow_up_opened(conn: Connection, envelope: Envelope, event: Event) -
 
 
 async def follow_up_closed(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, FollowUpClosed)
+    event = narrow(event, FollowUpClosed)
     await conn.execute(
         "INSERT INTO follow_ups AS f (case_id, application_id, closed_at, response, clerk)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO UPDATE SET"
@@ -89,7 +90,7 @@ async def follow_up_closed(conn: Connection, envelope: Envelope, event: Event) -
 
 
 async def clock_alert(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, TimeLimitWarned | TimeLimitExceeded)
+    event = narrow(event, TimeLimitWarned, TimeLimitExceeded)
     alert = "warned" if isinstance(event, TimeLimitWarned) else "exceeded"
     await conn.execute(
         "INSERT INTO clock_alerts (event_id, application_id, alert, clock, clock_id,"

@@ -12,6 +12,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, Event
 from contracts.events import EvidenceChecked, RegisterLookupAnswered
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.adapters.visits import sorted_union
 from services.intake.domain.masking import mask_key
@@ -41,7 +42,7 @@ _LEDGER = """
 
 async def lookup_answered(conn: Connection, envelope: Envelope, event: Event) -> None:
     """One line per register asked: which records, which fields came back, why."""
-    assert isinstance(event, RegisterLookupAnswered)
+    event = narrow(event, RegisterLookupAnswered)
     for seq, answer in enumerate(event.answers):
         found = [r for r in answer.records if r.found]
         fields = sorted({name for r in found for name in r.record})
@@ -61,7 +62,7 @@ async def lookup_answered(conn: Connection, envelope: Envelope, event: Event) ->
 
 async def evidence_checked(conn: Connection, envelope: Envelope, event: Event) -> None:
     """The materials OneWindow obtained itself (statistics), and each library certificate."""
-    assert isinstance(event, EvidenceChecked)
+    event = narrow(event, EvidenceChecked)
     obtained = [m.material for m in event.materials if m.via != "applicant"]
     if obtained:
         await conn.execute(

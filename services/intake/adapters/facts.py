@@ -15,6 +15,7 @@ from contracts.events import (
     SupplementNoticeIssued,
     SupplementSubmitted,
 )
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.adapters.visits import add_brought, record_visit
 from services.intake.domain.timeline import notice_detail
@@ -25,7 +26,7 @@ def _json(value: Any) -> str:
 
 
 async def submitted(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ApplicationSubmitted)
+    event = narrow(event, ApplicationSubmitted)
     await conn.execute(
         "UPDATE applications SET matter = $2, client_id = $3, channel = $4,"
         " receipt_number = $5, applicant_name = $6, submitted_at = $7, collection = $8,"
@@ -41,7 +42,7 @@ async def submitted(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, SupplementSubmitted)
+    event = narrow(event, SupplementSubmitted)
     await conn.execute(
         "UPDATE applications SET answered_notices = ARRAY("
         " SELECT DISTINCT n FROM unnest(answered_notices || $2::text) AS n ORDER BY n)"
@@ -54,7 +55,7 @@ async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> No
 
 
 async def withdrawn(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ApplicationWithdrawn)
+    event = narrow(event, ApplicationWithdrawn)
     await conn.execute(
         "UPDATE applications SET withdrawn_at = $2, withdrawal_reason = $3"
         " WHERE application_id = $1 AND (withdrawn_at IS NULL OR withdrawn_at > $2)",
@@ -63,7 +64,7 @@ async def withdrawn(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, SupplementNoticeIssued)
+    event = narrow(event, SupplementNoticeIssued)
     requests = [r.model_dump(mode="json") for r in event.requests]
     await conn.execute(
         "UPDATE applications SET notice_id = $2, notice_requests = $3::jsonb,"
@@ -75,7 +76,7 @@ async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> N
 
 
 async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, OutcomeDecided)
+    event = narrow(event, OutcomeDecided)
     outcome = {**event.model_dump(mode="json"), "event_id": str(envelope.event_id)}
     await conn.execute(
         "UPDATE applications SET outcome = $2::jsonb, outcome_at = $3"
@@ -86,7 +87,7 @@ async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def noticed(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, NoticeDelivered | NoticeDeliveryFailed)
+    event = narrow(event, NoticeDelivered, NoticeDeliveryFailed)
     delivered = isinstance(event, NoticeDelivered)
     detail = notice_detail(event)
     await conn.execute(

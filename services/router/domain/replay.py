@@ -25,7 +25,7 @@ from contracts.events import (
     SupplementNoticeIssued,
     SupplementRequested,
 )
-from contracts.registry import decode
+from contracts.registry import decode, narrow
 from services.router.domain.clocks import CLOCK_EVENTS
 from services.router.domain.events import (
     LookupRecorded,
@@ -164,8 +164,7 @@ def _receipt(process: Process, subtask: str) -> str | None:
 
 def replay(application_id: str, events: list[Event], matter_of: dict[str, Matter]) -> Process:
     """The process as the router's log tells it; the first event is always ProcessStarted."""
-    first = events[0]
-    assert isinstance(first, ProcessStarted), f"process log starts with {first.event_type}"
+    first = narrow(events[0], ProcessStarted)  # a process's log starts with it
     process = start(application_id, first, matter_of[first.matter])
     for event in events[1:]:
         process = mutate(process, event)

@@ -15,7 +15,7 @@ from contracts.events import (
     ResultIgnored,
     SupplementSubmitted,
 )
-from contracts.registry import decode
+from contracts.registry import decode_as
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.inbox import Handler, Unprocessable
 from eventlog.unit_of_work import UnitOfWork
@@ -112,9 +112,7 @@ def _decided(
 
 
 def _submitted(envelope: Envelope) -> ApplicationSubmitted:
-    submitted = decode(envelope)
-    assert isinstance(submitted, ApplicationSubmitted)
-    return submitted
+    return decode_as(envelope, ApplicationSubmitted)
 
 
 def _opening(
