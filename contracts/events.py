@@ -115,7 +115,7 @@ class ApplicationSubmitted(Event):
         default=(), description="Codes of the materials the applicant handed in or uploaded."
     )
     delivery: Delivery
-    # issue 4
+    # at the hall: a visit, how the result is collected, materials deferred (容缺)
     in_person: bool = Field(default=False, description="Filed at a hall's window: a visit.")
     collection: Literal["electronic", "pickup", "express"] = Field(
         default="electronic", description="How the paper result, if any, reaches the applicant."
@@ -158,7 +158,7 @@ class SubtaskDispatched(Event):
     inputs: dict[str, Any] = Field(description="Mapped from the form and upstream outputs.")
     materials: tuple[str, ...] = Field(default=(), description="Codes of the materials at hand.")
     time_limit_days: int = Field(ge=1, description="Working days the department has.")
-    # issue 4
+    # the department's time limit, and the materials it proceeds without
     due_at: AwareDatetime | None = Field(default=None, description="The department's deadline.")
     deferred_materials: tuple[str, ...] = Field(
         default=(), description="Accepted as deficient (容缺): proceed without them."
@@ -242,7 +242,7 @@ class SupplementNoticeIssued(_ToApplicant):
     notice_id: str = Field(min_length=1, examples=["S1"])
     requests: tuple[SupplementRequest, ...] = Field(min_length=1)
     due_at: AwareDatetime | None = Field(
-        default=None, description="Unanswered by then, the application lapses (issue 4)."
+        default=None, description="Unanswered by then, the application lapses."
     )
 
 
@@ -266,7 +266,7 @@ class OutcomeDecided(_ToApplicant):
     reasons: tuple[Reason, ...] = Field(
         default=(), description="Every department's reason, when rejected."
     )
-    # issue 4: the application's clock, for statistics and supervision
+    # the application's clock, for statistics and supervision
     started_at: AwareDatetime | None = Field(default=None, description="When the count began.")
     promised_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
     statutory_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
@@ -303,7 +303,7 @@ class NoticeDeliveryFailed(Event):
     error: str = Field(min_length=1)
 
 
-# issue 4: time limits, supervision, visits, evaluations
+# time limits, supervision, visits, evaluations
 
 
 @register

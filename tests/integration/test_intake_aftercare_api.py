@@ -1,4 +1,4 @@
-"""intake's issue-4 endpoints against a started intake (real PostgreSQL and broker): visits,
+"""intake's aftercare endpoints against a started intake (real PostgreSQL and broker): visits,
 deficiency hand-ins, collection, evaluations and follow-ups, statistics access, validation."""
 
 from __future__ import annotations

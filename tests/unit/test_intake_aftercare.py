@@ -1,4 +1,4 @@
-"""intake's pure rules of issue 4: deficiency checks, hand-ins, statuses, follow-ups,
+"""intake's pure rules of aftercare: deficiency checks, hand-ins, statuses, follow-ups,
 percentiles and figures, the statistics table, timeline lines."""
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def test_a_period_is_local_days_and_subtask_days_use_the_calendar() -> None:
     assert completed_subtask(CALENDAR, "tax", old, old, None).working_days is None
 
 
-def test_timeline_lines_of_issue_4() -> None:
+def test_timeline_lines_of_aftercare() -> None:
     assert "rated 2 of 5" in summary(ApplicationEvaluated(rating=2))
     assert "picked up" in summary(ResultCollected(method="pickup", in_person=True))
     now = datetime.now(UTC)

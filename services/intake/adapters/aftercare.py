@@ -1,4 +1,4 @@
-"""What the events of issue 4 say: hand-ins, the held result, collection, evaluation,
+"""What the aftercare events say: hand-ins, the held result, collection, evaluation,
 follow-ups and clock alerts. Like facts.py, each sets its columns only over older facts:
 the first collection and evaluation win, set-valued columns are unions."""
 

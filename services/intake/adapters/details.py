@@ -1,4 +1,4 @@
-"""The parts of an application's view that issue 4 added: visits, deferred materials, the
+"""The aftercare parts of an application's view: visits, deferred materials, the
 held result, clock alerts, collection, evaluation and follow-ups."""
 
 from __future__ import annotations
