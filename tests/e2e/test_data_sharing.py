@@ -20,8 +20,7 @@ from contracts.events import RegisterLookupAnswered
 from onewindow.applicant import Applicant, application_body
 from onewindow.stack import Stack
 from onewindow.webhook import WebhookReceiver
-from tests.e2e.conftest import eventually, leaked_lines
-from tests.e2e.test_flow import settled, submitted
+from tests.e2e.conftest import eventually, leaked_lines, settled, submitted
 
 pytestmark = pytest.mark.e2e
 CATALOG = load_catalog()

@@ -45,9 +45,8 @@ from services.router import bootstrap as router
 from services.router.handlers import process_stream
 from tests.conftest import Stack
 from tests.helpers import dead_letter_reasons
-from tests.integration.in_process import client_of, intake_on
-from tests.integration.test_intake_read_model import OUTPUTS, snapshot
-from tests.integration.test_tracing_flow import start_at_the_end
+from tests.integration.in_process import client_of, intake_on, start_at_the_end
+from tests.integration.read_model import OUTPUTS, snapshot
 from tests.registers import agreeing
 
 

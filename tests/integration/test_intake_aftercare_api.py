@@ -6,59 +6,24 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
 
 import httpx
 
-from contracts.catalog import EXAMPLES_DIR
-from contracts.envelope import Envelope, Event
-from contracts.events import Delivery, OutcomeDecided, ResultHeld, TimeLimitExceeded
+from contracts.events import ResultHeld, TimeLimitExceeded
 from runtime.service import Service
-from services.intake.adapters.projection import apply
+from tests.integration.applications import (
+    decide,
+    example,
+    filed,
+    router_says,
+    submit,
+    to_applicant,
+)
 from tests.integration.in_process import Keyed
-
-DELIVERY = Delivery(channel="email", address="chen@example.cn")
-
-
-def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
-    body = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text(encoding="utf-8"))
-    body["delivery"] = {"channel": "email", "address": "chen@example.cn"}
-    return body | changes
 
 
 def soon(days: int = 5) -> str:
     return (date.today() + timedelta(days=days)).isoformat()
-
-
-async def submit(http: httpx.AsyncClient, headers: dict[str, str], body: Any) -> httpx.Response:
-    return await http.post(
-        "/v1/applications", json=body, headers=headers | {"Idempotency-Key": str(uuid4())}
-    )
-
-
-async def filed(http: httpx.AsyncClient, headers: dict[str, str], body: Any) -> tuple[str, UUID]:
-    answer = await submit(http, headers, body)
-    assert answer.status_code == 202, answer.text
-    return answer.json()["status_url"], UUID(answer.json()["application_id"])
-
-
-async def router_says(intake: Service, application_id: UUID, event: Event) -> None:
-    """What the read model's consumer does with a router event: apply it."""
-    envelope = Envelope.new(event, application_id=application_id, producer="router")
-    async with intake.pool.acquire() as conn, conn.transaction():
-        assert await apply(conn, envelope)
-
-
-def _to_applicant(matter: str = "business-startup") -> dict[str, Any]:
-    return dict(matter=matter, matter_name="企业开办", receipt_number="YC",
-                applicant_name="陈思远", delivery=DELIVERY)  # fmt: skip
-
-
-async def decide(intake: Service, application_id: UUID, decision: str = "approved") -> None:
-    await router_says(intake, application_id, OutcomeDecided(
-        **_to_applicant(), decision=decision, working_days=0.5, on_time=True,
-        promised_due_at=datetime(2026, 12, 1, tzinfo=UTC),
-    ))  # fmt: skip
 
 
 def _errors(answer: httpx.Response) -> list[tuple[str, str]]:
@@ -142,7 +107,7 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
         "owed": ["employee-list"],
     }  # fmt: skip
     await router_says(intake, app, ResultHeld(
-        **_to_applicant(), missing=("employee-list",), promised_by=date.fromisoformat(soon()),
+        **to_applicant(), missing=("employee-list",), promised_by=date.fromisoformat(soon()),
     ))  # fmt: skip
     view = (await http.get(url, headers=web)).json()
     assert view["status"] == "result_held" and view["held"]["missing"] == ["employee-list"]

@@ -13,22 +13,15 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope
 from contracts.events import Delivery, MissingMaterial, SupplementNoticeIssued, SupplementRequest
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
+from tests.integration.applications import example, submit
 from tests.integration.in_process import intake_on, running
 
 Keyed = Callable[..., Awaitable[dict[str, str]]]
-
-
-def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
-    body = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text(encoding="utf-8"))
-    body["delivery"] = {"channel": "email", "address": "chen@example.cn"}
-    body.update(changes)
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +40,6 @@ def keyed(intake: Service) -> Keyed:
         return found | ({"Idempotency-Key": idempotency} if idempotency else {})
 
     return headers
-
-
-async def submit(
-    http: httpx.AsyncClient, headers: dict[str, str], body: Any, key: str | None = None
-) -> httpx.Response:
-    return await http.post(
-        "/v1/applications", json=body, headers=headers | {"Idempotency-Key": key or str(uuid4())}
-    )
 
 
 async def test_submitted_application_is_visible_at_once(

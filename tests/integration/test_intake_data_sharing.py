@@ -26,8 +26,8 @@ from contracts.events import (
 from runtime.service import Service
 from services.intake.adapters.projection import apply
 from services.intake.adapters.rebuild import rebuild_read_model
+from tests.integration.applications import example, filed
 from tests.integration.in_process import Keyed
-from tests.integration.test_intake_aftercare_api import example, filed
 
 COMPANY = Holder(id="91330106MA2H3K7P1E", name="杭州一窗科技有限公司")
 

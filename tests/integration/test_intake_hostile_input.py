@@ -14,8 +14,8 @@ import pytest
 
 from contracts.values import MAX_DEPTH
 from runtime.service import Service
+from tests.integration.applications import decide, example, filed, submit
 from tests.integration.in_process import Keyed
-from tests.integration.test_intake_aftercare_api import decide, example, filed, submit
 
 JSON = {"Content-Type": "application/json"}
 NUL, SURROGATE = "\x00", "\ud800"

@@ -53,19 +53,12 @@ from services.intake.bootstrap import MIGRATIONS
 from services.intake.domain.callers import Caller
 from services.intake.domain.views import ApplicationView
 from tests.integration.in_process import client_of, intake_on, running
+from tests.integration.read_model import OUTPUTS, snapshot
 
 CLERK = Caller("clerk-test", "clerk")
 SUBTASKS = ["amr-licence", "psb-seal", "tax-invoice", "hrss-social-insurance", "hpf-provident-fund"]
 DEPARTMENT = {"amr-licence": "amr", "psb-seal": "psb", "tax-invoice": "tax",
               "hrss-social-insurance": "hrss", "hpf-provident-fund": "hpf"}  # fmt: skip
-OUTPUTS = {
-    "amr-licence": {"credit_code": "91330106MA2B3C4D5E", "licence_number": "330106000123456",
-                    "company_name": "杭州一窗科技有限公司", "established_on": "2024-11-05"},
-    "psb-seal": {"seal_filing_number": "3301062024110500017"},
-    "tax-invoice": {"tax_registration_number": "91330106MA2B3C4D5E", "invoice_quota": 100000},
-    "hrss-social-insurance": {"social_insurance_number": "33010620241105001"},
-    "hpf-provident-fund": {"provident_fund_account": "330100123456789"},
-}  # fmt: skip
 DELIVERY = Delivery(channel="email", address="chen@example.cn")
 TaskResult = SubtaskAccepted | SubtaskCompleted | SubtaskRejected | SupplementRequested
 Step = tuple[str, Envelope]  # (the log it is recorded in, the event)
@@ -212,14 +205,6 @@ async def _view(pool: asyncpg.Pool, app: UUID) -> ApplicationView:
     view = await application_view(pool, CLERK, app, lambda _: SUBTASKS)
     assert view is not None
     return view
-
-
-async def snapshot(db: asyncpg.Pool | asyncpg.Connection, apps: set[UUID]) -> dict[str, Any]:
-    tables = {}
-    for table in READ_MODEL_TABLES:
-        rows = await db.fetch(f"SELECT * FROM {table} WHERE application_id = ANY($1)", list(apps))
-        tables[table] = sorted((dict(r) for r in rows), key=repr)
-    return tables
 
 
 async def test_the_story_step_by_step(model: asyncpg.Pool) -> None:

@@ -19,7 +19,7 @@ from contracts.events import (
 )
 from services.router.domain.recording import record
 from services.router.domain.results import NotAnAnswer
-from tests.unit.test_router_planning import LICENCE, Flow, ignored, of
+from tests.router_flow import LICENCE, Flow, ignored, of
 
 
 def completed(flow: Flow, subtask: str, filing_key: str, **outputs: str) -> SubtaskCompleted:

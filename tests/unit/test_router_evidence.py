@@ -24,7 +24,7 @@ from services.router.domain.events import LibraryCertificate
 from services.router.domain.recording import record
 from services.router.domain.results import NotAnAnswer
 from tests.registers import agreeing
-from tests.unit.test_router_planning import Flow, of
+from tests.router_flow import Flow, of
 
 LEGAL_PERSON, SHAREHOLDER = "330106199003071236", "330102199208152421"
 TAX_OFFICER, COMPANY = "330127199502110668", "91330105MA27Y8UJ4D"
