@@ -71,9 +71,10 @@ class SupplementRequest(_Part):
 
 class Holder(_Part):
     id: str = Field(
-        min_length=1, description="Resident ID number or unified social credit code.",
+        min_length=1,
+        description="Resident ID number or unified social credit code.",
         examples=["91330106MA2H3K7P1E"],
-    )  # fmt: skip
+    )
     name: str = Field(min_length=1, examples=["杭州一窗科技有限公司"])
 
 
@@ -84,9 +85,11 @@ class Certificate(_Part):
     number: str = Field(min_length=1, examples=["330100984437842"])
     issued_at: AwareDatetime
     kind: str | None = Field(
-        default=None, pattern=r"^[a-z][a-z0-9-]*$", examples=["business-licence"],
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        examples=["business-licence"],
         description="Its kind in the e-certificate library (电子证照库).",
-    )  # fmt: skip
+    )
     holders: tuple[Holder, ...] = Field(default=(), description="Who holds it.")
     replaces: bool = Field(
         default=False, description="It replaces the holders' earlier ones of its kind."
@@ -417,9 +420,11 @@ class ResultRecorded(Event):
 
 _DATASET = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["population"])
 _LOOKUP_KEY = Field(
-    min_length=1, max_length=200, examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:lookup:1"],
+    min_length=1,
+    max_length=200,
+    examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:lookup:1"],
     description="One lookup of an application: <application_id>:lookup:<n>.",
-)  # fmt: skip
+)
 
 
 class WantedRecord(_Part):
@@ -430,9 +435,10 @@ class WantedRecord(_Part):
 class _DatasetPart(_Part):
     dataset: str = _DATASET
     purpose: str = Field(
-        min_length=1, examples=["amr-licence"],
+        min_length=1,
+        examples=["amr-licence"],
         description="The sub-task the records serve; *intake when they serve several.",
-    )  # fmt: skip
+    )
     materials: tuple[str, ...] = Field(min_length=1, description="The materials they are.")
     subtasks: tuple[str, ...] = Field(min_length=1, description="The sub-tasks they serve.")
 

@@ -96,8 +96,9 @@ def bench_flow(
 
     weights, pace = mix_option(mix), pace_option(rate)
     setup = FlowSetup(applications, weights, str(pace), concurrency, legacy_latency)
-    with _flow_target(target, workdir, database_url, legacy_url, target_home,
-                      webhook_secret) as reached:  # fmt: skip
+    with _flow_target(
+        target, workdir, database_url, legacy_url, target_home, webhook_secret
+    ) as reached:
         flow = run(reached, setup, pace, timeout)
     figures = as_dict(flow.figures)
     typer.echo(as_table(flow.figures))

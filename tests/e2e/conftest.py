@@ -22,12 +22,14 @@ DEPARTMENTS_FILE = HERE / "departments.yaml"
 # a register made to fail is read again soon, and a failing one answers "unavailable" soon
 REGISTERS = {
     "defaults": {
-        "timeout_seconds": 5, "max_attempts": 3, "give_up_seconds": 5,
+        "timeout_seconds": 5,
+        "max_attempts": 3,
+        "give_up_seconds": 5,
         "backoff": {"base_seconds": 0.05, "cap_seconds": 0.2},
         "breaker": {"failure_threshold": 5, "open_seconds": 3, "half_open_probes": 1},
     },
     "registers": {},
-}  # fmt: skip
+}
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 FAST = {

@@ -140,9 +140,11 @@ async def test_a_register_down_ends_in_one_notice_asking_to_upload_never_a_stall
     async with web.client() as http:
         uploaded = await http.post(
             f"/v1/applications/{application_id}/supplements",
-            json={"notice_id": state["supplement"]["notice_id"],
-                  "materials": ["financial-statements"]},
-        )  # fmt: skip
+            json={
+                "notice_id": state["supplement"]["notice_id"],
+                "materials": ["financial-statements"],
+            },
+        )
     assert uploaded.status_code == 202, uploaded.text
     final = await settled(web, application_id, timeout=90)
     assert final["status"] == "approved"

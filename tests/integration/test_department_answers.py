@@ -118,10 +118,12 @@ class Window:
     async def complete(self, subtask: str, round_: int = 1, **changes: Any) -> Envelope:
         task = await self.dispatch(subtask, round_)
         done = SubtaskCompleted(
-            subtask=subtask, department=str(task.payload["department"]),
-            filing_key=str(task.payload["filing_key"]), legacy_receipt=f"R-{subtask}",
+            subtask=subtask,
+            department=str(task.payload["department"]),
+            filing_key=str(task.payload["filing_key"]),
+            legacy_receipt=f"R-{subtask}",
             outputs=OUTPUTS[subtask],
-        ).model_copy(update=changes)  # fmt: skip
+        ).model_copy(update=changes)
         return await self.answer(task, done)
 
     async def judged(self, answer: Envelope) -> Envelope:
@@ -129,11 +131,14 @@ class Window:
 
         async def recorded() -> Envelope | None:
             return next(
-                (e for e in await self.router_log() if e.event_type in
-                 ("ResultRecorded", "ResultIgnored")
-                 and e.payload["result"]["event_id"] == str(answer.event_id)),
+                (
+                    e
+                    for e in await self.router_log()
+                    if e.event_type in ("ResultRecorded", "ResultIgnored")
+                    and e.payload["result"]["event_id"] == str(answer.event_id)
+                ),
                 None,
-            )  # fmt: skip
+            )
 
         return await until(recorded)
 
@@ -161,9 +166,11 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
     registers_schema = f"t_reg_{uuid4().hex[:8]}"
     await migrate_async(stack.database_url, registers_schema)
     registers = await asyncpg.create_pool(
-        stack.database_url, min_size=1, max_size=2,
+        stack.database_url,
+        min_size=1,
+        max_size=2,
         server_settings={"search_path": registers_schema},
-    )  # fmt: skip
+    )
     started: list[Service] = []
     try:
         for service in services:
@@ -186,11 +193,12 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
 def seen(page: dict[str, Any]) -> dict[str, Any]:
     """What the applicant sees of the sub-tasks: status, receipt, outputs, and the timeline."""
     return {
-        "subtasks": {s["subtask"]: (s["status"], s["legacy_receipt"], s["outputs"])
-                     for s in page["subtasks"]},
+        "subtasks": {
+            s["subtask"]: (s["status"], s["legacy_receipt"], s["outputs"]) for s in page["subtasks"]
+        },
         "outputs": page["outputs"],
         "timeline": [(t["event_type"], t["summary"]) for t in page["timeline"]],
-    }  # fmt: skip
+    }
 
 
 async def test_wrong_answers_change_nothing_the_applicant_sees(

@@ -97,15 +97,18 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
 ) -> None:
     web, clerk = await keyed("web"), await keyed("clerk")
     body = example(
-        materials=["premises-proof"], deferred_materials=["employee-list"],
+        materials=["premises-proof"],
+        deferred_materials=["employee-list"],
         materials_promised_by=soon(),
-    )  # fmt: skip
+    )
     url, app = await filed(http, web, body)
     view = (await http.get(url, headers=web)).json()
     assert view["deferred"] == {
-        "materials": ["employee-list"], "promised_by": soon(), "handed_in": [],
+        "materials": ["employee-list"],
+        "promised_by": soon(),
+        "handed_in": [],
         "owed": ["employee-list"],
-    }  # fmt: skip
+    }
     await router_says(intake, app, ResultHeld(
         **to_applicant(), missing=("employee-list",), promised_by=date.fromisoformat(soon()),
     ))  # fmt: skip
@@ -120,8 +123,9 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
         ("materials", "too_short")
     ]
     # the web client cannot see it at a counter, but a clerk hands it in for the applicant
-    handed = await http.post(f"{url}/materials", json={"materials": ["employee-list"]},
-                             headers=clerk)  # fmt: skip
+    handed = await http.post(
+        f"{url}/materials", json={"materials": ["employee-list"]}, headers=clerk
+    )
     assert handed.status_code == 202, handed.text
     again = await http.post(f"{url}/materials", json={"materials": ["employee-list"]}, headers=web)
     assert again.status_code == 409 and again.json()["code"] == "nothing_owed"
@@ -133,8 +137,9 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
     assert view["status"] == "approved" and view["held"] is None
 
     url, _ = await filed(http, web, example())
-    nothing = await http.post(f"{url}/materials", json={"materials": ["employee-list"]},
-                              headers=web)  # fmt: skip
+    nothing = await http.post(
+        f"{url}/materials", json={"materials": ["employee-list"]}, headers=web
+    )
     assert nothing.status_code == 409 and nothing.json()["code"] == "nothing_owed"
 
 
@@ -190,8 +195,9 @@ async def test_a_low_rating_opens_a_follow_up_a_clerk_closes(
     (case,) = view["follow_ups"]
     assert (case["case_id"], case["state"], case["time_limit_days"]) == (f"FU-{app}", "open", 15)
     assert [t["event_type"] for t in view["timeline"]][-2:] == [
-        "ApplicationEvaluated", "FollowUpOpened",
-    ]  # fmt: skip
+        "ApplicationEvaluated",
+        "FollowUpOpened",
+    ]
 
     async def listed(state: str) -> list[str]:
         answer = await http.get("/v1/follow-ups", params={"state": state}, headers=clerk)

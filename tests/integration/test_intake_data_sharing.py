@@ -141,9 +141,11 @@ async def test_the_ledger_lists_the_applications_own_accesses_to_whom_may_see_it
     assert answer.status_code == 200, answer.text
     entries = answer.json()["entries"]
     assert [(e["source"], e["what"]) for e in entries] == [
-        ("register", "population"), ("register", "tax-filings"),
-        ("e-certificate", "business-licence"), ("clerk", "application"),
-    ]  # fmt: skip
+        ("register", "population"),
+        ("register", "tax-filings"),
+        ("e-certificate", "business-licence"),
+        ("clerk", "application"),
+    ]
     population, down, library, read = entries
     assert population["fields"] == ["birth_date", "name"]
     assert population["records"] == ["330106********1236", "330127********0668"]

@@ -144,10 +144,11 @@ def supplemented(app: UUID) -> Envelope:
 def after_supplement(app: UUID) -> list[Step]:
     hrss = "hrss-social-insurance"
     certificates = tuple(
-        Certificate(subtask=s, department=DEPARTMENT[s], title=s, number=str(i),
-                    issued_at=datetime.now(UTC))
+        Certificate(
+            subtask=s, department=DEPARTMENT[s], title=s, number=str(i), issued_at=datetime.now(UTC)
+        )
         for i, s in enumerate(SUBTASKS)
-    )  # fmt: skip
+    )
     outcome = OutcomeDecided(
         matter="business-startup", matter_name="企业开办", receipt_number="YC1",
         applicant_name="陈思远", delivery=DELIVERY, decision="approved", outputs=OUTPUTS,
@@ -158,8 +159,9 @@ def after_supplement(app: UUID) -> list[Step]:
         attempts=1, receipt="<m1@onewindow>", result_hash="ab" * 32,
         delivered_at=datetime.now(UTC),
     )  # fmt: skip
-    stale = SubtaskRejected(subtask=hrss, department="hrss", filing_key=_key(app, hrss, 1),
-                            reason="缺少参保职工花名册")  # fmt: skip
+    stale = SubtaskRejected(
+        subtask=hrss, department="hrss", filing_key=_key(app, hrss, 1), reason="缺少参保职工花名册"
+    )
     return [
         _dispatch(app, hrss, 2),
         *_completed(app, "psb-seal"),
@@ -287,8 +289,9 @@ async def test_departments_answers_count_only_as_the_router_applied_them(
         legacy_receipt="PSB-OTHER",
         outputs={"seal_filing_number": "9"},
     )
-    nowhere = SubtaskCompleted(subtask="psb-nonexistent", department="psb",
-                               filing_key=_key(app, "psb-nonexistent"))  # fmt: skip
+    nowhere = SubtaskCompleted(
+        subtask="psb-nonexistent", department="psb", filing_key=_key(app, "psb-nonexistent")
+    )
     raw = [*answers, _at(app, second, "legacy-psb"), _at(app, nowhere, "legacy-psb")]
     assert not any(await _apply(model, raw))
     ignored = [e for log, e in steps if log == "router-private"]
@@ -413,9 +416,10 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
         await _publish(stack, _by_log(first, schemas), [e for log, e in first if log == "kafka"])
         await _until(http, url, headers, status="supplement_requested")
         answered = await http.post(
-            f"{url}/supplements", json={"notice_id": "S1", "materials": ["employee-list"]},
+            f"{url}/supplements",
+            json={"notice_id": "S1", "materials": ["employee-list"]},
             headers=headers,
-        )  # fmt: skip
+        )
         assert answered.status_code == 202, answered.text
 
         rest = after_supplement(app)
@@ -432,13 +436,15 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
         consumed = await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id IN"
                                        " (SELECT event_id FROM timeline WHERE application_id = $1)",
                                        app)  # fmt: skip
-        applied = [e for log, e in first + rest if log == "router" and
-                   e.event_type == "ResultRecorded"]  # fmt: skip
+        applied = [
+            e for log, e in first + rest if log == "router" and e.event_type == "ResultRecorded"
+        ]
         # intake's own events came back through Kafka too (no-ops); a result's timeline line
         # is the answer's, the inbox has the router's ResultRecorded that carried it
         assert consumed == expected - len(applied)
-        assert await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1)",
-                                   [e.event_id for e in applied]) == len(applied)  # fmt: skip
+        assert await conn.fetchval(
+            "SELECT count(*) FROM inbox WHERE event_id = ANY($1)", [e.event_id for e in applied]
+        ) == len(applied)
         live = await snapshot(conn, {app})
         await rebuild_read_model(conn, list(schemas.values()))
         assert await snapshot(conn, {app}) == live

@@ -199,9 +199,8 @@ async def _caused_by_the_process(router: Router, app: UUID) -> None:
             assert envelope.causation_id in {e.event_id for e in log[:version]}
             assert envelope.producer == "router"
     promised = next(
-        e for e in log
-        if e.event_type == "TimeLimitExceeded" and e.payload["limit"] == "promised"
-    )  # fmt: skip
+        e for e in log if e.event_type == "TimeLimitExceeded" and e.payload["limit"] == "promised"
+    )
     assert datetime.fromisoformat(promised.payload["due_at"]) == at(4)
     assert promised.occurred_at == at(4)  # stamped with the injected clock
 

@@ -84,8 +84,9 @@ def test_healing_waits_for_an_application_offered_after_the_fault() -> None:
     assert (healed.at_s, healed.took_s, healed.ready_s) == (10.0, 0.5, 8.0)
     assert healed.next_result_s == 1.0  # work already past intake
     assert healed.healed_s == 15.0
-    never = healing(DoneFault(PlannedFault(30, "broker", "broker"), 30.0, 30.2), 0.0, offers,
-                    arrivals)  # fmt: skip
+    never = healing(
+        DoneFault(PlannedFault(30, "broker", "broker"), 30.0, 30.2), 0.0, offers, arrivals
+    )
     assert never.next_result_s is None and never.healed_s is None and never.ready_s is None
 
 
@@ -112,6 +113,7 @@ def test_the_verdict_counts_lost_doubles_and_never_accepted_but_not_resends() ->
         "1 applications with more than one outcome",
         "1 applications never accepted",
     ]
-    clean = chaos_report(offers[:1], {"ok": arrivals["ok"]}, [], 0.0, DoubleFilings({}, {}),
-                         1, 0, [])  # fmt: skip
+    clean = chaos_report(
+        offers[:1], {"ok": arrivals["ok"]}, [], 0.0, DoubleFilings({}, {}), 1, 0, []
+    )
     assert clean.failures == [] and clean.resends == 1

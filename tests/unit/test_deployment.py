@@ -102,9 +102,10 @@ def test_every_service_runs_a_module_that_exists_with_probes_on_its_endpoints(se
     assert declared["command"] == ["python", "-m", f"services.{service}"]
     assert (ROOT / "services" / service / "__main__.py").is_file()
     (deployment,) = [
-        d for d in manifests()
+        d
+        for d in manifests()
         if d["kind"] == "Deployment" and d["metadata"]["name"] == service.replace("_", "-")
-    ]  # fmt: skip
+    ]
     spec = deployment["spec"]
     (container,) = spec["template"]["spec"]["containers"]
     assert container["command"] == declared["command"]

@@ -208,8 +208,9 @@ def test_the_outcome_names_each_certificates_kind_and_holders() -> None:
     deed = next(c for c in outcome.certificates if c.subtask == "nrb-transfer-registration")
     assert deed.kind == "real-estate-certificate" and not deed.replaces
     assert [(h.id, h.name) for h in deed.holders] == [
-        ("330108198801014517", "周明"), ("330108198906202821", "吴佳怡"),
-    ]  # fmt: skip
+        ("330108198801014517", "周明"),
+        ("330108198906202821", "吴佳怡"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -71,28 +71,34 @@ def test_a_rejection_cancels_what_is_in_flight_and_reports_every_reason() -> Non
     flow.complete("psb-seal", seal_filing_number="1")
     decided = flow.receive(
         SubtaskRejected(
-            subtask="tax-invoice", department="tax", filing_key=flow.key("tax-invoice"),
+            subtask="tax-invoice",
+            department="tax",
+            filing_key=flow.key("tax-invoice"),
             reason="税务不予办理",
         )
-    )  # fmt: skip
+    )
     cancelled = of(SubtaskCancelled, decided)
     assert {c.subtask for c in cancelled} == {"hrss-social-insurance", "hpf-provident-fund"}
     assert of(OutcomeDecided, decided) == []  # not before every department has answered
     flow.receive(
         SubtaskRejected(
-            subtask="hrss-social-insurance", department="hrss",
-            filing_key=flow.key("hrss-social-insurance"), reason="人社不予办理",
+            subtask="hrss-social-insurance",
+            department="hrss",
+            filing_key=flow.key("hrss-social-insurance"),
+            reason="人社不予办理",
         )
-    )  # fmt: skip
+    )
     (outcome,) = of(
         OutcomeDecided,
         flow.receive(
             FilingCancelled(
-                subtask="hpf-provident-fund", department="hpf",
-                filing_key=flow.key("hpf-provident-fund"), confirmed=True,
+                subtask="hpf-provident-fund",
+                department="hpf",
+                filing_key=flow.key("hpf-provident-fund"),
+                confirmed=True,
             )
         ),
-    )  # fmt: skip
+    )
     assert outcome.decision == "rejected"
     assert {r.reason for r in outcome.reasons} == {"税务不予办理", "人社不予办理"}
 
@@ -131,11 +137,13 @@ def test_a_withdrawal_cancels_in_flight_subtasks_then_decides_withdrawn() -> Non
         OutcomeDecided,
         flow.receive(
             FilingCancelled(
-                subtask="amr-licence", department="amr", filing_key=cancel.filing_key,
+                subtask="amr-licence",
+                department="amr",
+                filing_key=cancel.filing_key,
                 confirmed=True,
             )
         ),
-    )  # fmt: skip
+    )
     assert outcome.decision == "withdrawn"
     assert flow.receive(ApplicationWithdrawn(reason="again")) == []
 
@@ -167,9 +175,11 @@ def test_a_withdrawal_compensates_the_two_departments_still_working_and_ends_onc
     assert {c.reason for c in cancels} == {"申请人撤回申请"}
     assert of(OutcomeDecided, decided) == []  # not before both departments have answered
     late = SubtaskCompleted(
-        subtask="hrss-social-insurance", department="hrss", filing_key=hrss,
+        subtask="hrss-social-insurance",
+        department="hrss",
+        filing_key=hrss,
         outputs={"social_insurance_number": "1"},
-    )  # fmt: skip
+    )
     assert ignored(flow.receive(late)) == ["cancelling"]  # done too late: compensation is on
     confirmed = FilingCancelled(
         subtask="hrss-social-insurance", department="hrss", filing_key=hrss, confirmed=True

@@ -25,8 +25,9 @@ async def handed_in(conn: Connection, envelope: Envelope, event: Event) -> None:
     await conn.execute(
         "UPDATE applications SET handed_in_materials ="
         f" {sorted_union('handed_in_materials', '$2')} WHERE application_id = $1",
-        envelope.application_id, list(event.materials),
-    )  # fmt: skip
+        envelope.application_id,
+        list(event.materials),
+    )
     await add_brought(conn, envelope, event.materials)
     if event.in_person:
         await record_visit(conn, envelope, "hand-in")
@@ -46,8 +47,10 @@ async def collected(conn: Connection, envelope: Envelope, event: Event) -> None:
     await conn.execute(
         "UPDATE applications SET collected_method = $2, collected_at = $3"
         " WHERE application_id = $1 AND (collected_at IS NULL OR collected_at > $3)",
-        envelope.application_id, event.method, envelope.occurred_at,
-    )  # fmt: skip
+        envelope.application_id,
+        event.method,
+        envelope.occurred_at,
+    )
     if event.in_person:
         await record_visit(conn, envelope, "pickup")
 
@@ -58,9 +61,12 @@ async def evaluated(conn: Connection, envelope: Envelope, event: Event) -> None:
         "UPDATE applications SET rating = $2, rating_comment = $3, evaluated_at = $4,"
         " rating_recorded_by = $5"
         " WHERE application_id = $1 AND (evaluated_at IS NULL OR evaluated_at > $4)",
-        envelope.application_id, event.rating, event.comment, envelope.occurred_at,
+        envelope.application_id,
+        event.rating,
+        event.comment,
+        envelope.occurred_at,
         event.recorded_by,
-    )  # fmt: skip
+    )
 
 
 async def follow_up_opened(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -72,9 +78,14 @@ async def follow_up_opened(conn: Connection, envelope: Envelope, event: Event) -
         " comment = EXCLUDED.comment, time_limit_days = EXCLUDED.time_limit_days,"
         " opened_at = EXCLUDED.opened_at, recorded_by = EXCLUDED.recorded_by"
         " WHERE f.opened_at IS NULL OR f.opened_at > EXCLUDED.opened_at",
-        event.case_id, envelope.application_id, event.rating, event.comment,
-        event.time_limit_days, envelope.occurred_at, event.recorded_by,
-    )  # fmt: skip
+        event.case_id,
+        envelope.application_id,
+        event.rating,
+        event.comment,
+        event.time_limit_days,
+        envelope.occurred_at,
+        event.recorded_by,
+    )
 
 
 async def follow_up_closed(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -84,9 +95,12 @@ async def follow_up_closed(conn: Connection, envelope: Envelope, event: Event) -
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO UPDATE SET"
         " closed_at = EXCLUDED.closed_at, response = EXCLUDED.response, clerk = EXCLUDED.clerk"
         " WHERE f.closed_at IS NULL OR f.closed_at > EXCLUDED.closed_at",
-        event.case_id, envelope.application_id, envelope.occurred_at, event.response,
+        event.case_id,
+        envelope.application_id,
+        envelope.occurred_at,
+        event.response,
         event.clerk,
-    )  # fmt: skip
+    )
 
 
 async def clock_alert(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -107,5 +121,7 @@ async def clock_alert(conn: Connection, envelope: Envelope, event: Event) -> Non
             f"INSERT INTO follow_ups AS f (case_id, application_id, {column})"
             f" VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE"
             f" SET {column} = LEAST(f.{column}, EXCLUDED.{column})",
-            event.clock_id, envelope.application_id, envelope.occurred_at,
-        )  # fmt: skip
+            event.clock_id,
+            envelope.application_id,
+            envelope.occurred_at,
+        )

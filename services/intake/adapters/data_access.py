@@ -68,8 +68,9 @@ async def evidence_checked(conn: Connection, envelope: Envelope, event: Event) -
         await conn.execute(
             "UPDATE applications SET obtained_materials ="
             f" {sorted_union('obtained_materials', '$2')} WHERE application_id = $1",
-            envelope.application_id, obtained,
-        )  # fmt: skip
+            envelope.application_id,
+            obtained,
+        )
     for seq, material in enumerate(event.materials):
         if material.via != "e-certificate":
             continue

@@ -47,8 +47,9 @@ async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> No
         "UPDATE applications SET answered_notices = ARRAY("
         " SELECT DISTINCT n FROM unnest(answered_notices || $2::text) AS n ORDER BY n)"
         " WHERE application_id = $1",
-        envelope.application_id, event.notice_id,
-    )  # fmt: skip
+        envelope.application_id,
+        event.notice_id,
+    )
     await add_brought(conn, envelope, event.materials)
     if event.in_person:
         await record_visit(conn, envelope, "supplement")
@@ -59,8 +60,10 @@ async def withdrawn(conn: Connection, envelope: Envelope, event: Event) -> None:
     await conn.execute(
         "UPDATE applications SET withdrawn_at = $2, withdrawal_reason = $3"
         " WHERE application_id = $1 AND (withdrawn_at IS NULL OR withdrawn_at > $2)",
-        envelope.application_id, envelope.occurred_at, event.reason,
-    )  # fmt: skip
+        envelope.application_id,
+        envelope.occurred_at,
+        event.reason,
+    )
 
 
 async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -70,9 +73,12 @@ async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> N
         "UPDATE applications SET notice_id = $2, notice_requests = $3::jsonb,"
         " notice_issued_at = $4, notice_due_at = $5 WHERE application_id = $1"
         " AND (notice_issued_at IS NULL OR (notice_issued_at, notice_id) < ($4, $2))",
-        envelope.application_id, event.notice_id, _json(requests), envelope.occurred_at,
+        envelope.application_id,
+        event.notice_id,
+        _json(requests),
+        envelope.occurred_at,
         event.due_at,
-    )  # fmt: skip
+    )
 
 
 async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
@@ -82,8 +88,11 @@ async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
         "UPDATE applications SET outcome = $2::jsonb, outcome_at = $3"
         " WHERE application_id = $1 AND (outcome_at IS NULL"
         " OR (outcome_at, outcome->>'event_id') < ($3, $4))",
-        envelope.application_id, _json(outcome), envelope.occurred_at, str(envelope.event_id),
-    )  # fmt: skip
+        envelope.application_id,
+        _json(outcome),
+        envelope.occurred_at,
+        str(envelope.event_id),
+    )
 
 
 async def noticed(conn: Connection, envelope: Envelope, event: Event) -> None:

@@ -79,9 +79,11 @@ def record(
         if process.ending or incoming.notice_id != process.pending_notice:
             return None
         return SupplementAccepted(
-            notice_id=incoming.notice_id, materials=incoming.materials, form=incoming.form,
+            notice_id=incoming.notice_id,
+            materials=incoming.materials,
+            form=incoming.form,
             library=library,
-        )  # fmt: skip
+        )
     if isinstance(incoming, ApplicationWithdrawn) and not process.ending:
         return WithdrawalRecorded(reason=incoming.reason)
     if isinstance(incoming, MaterialsHandedIn) and not process.ending:

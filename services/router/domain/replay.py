@@ -62,10 +62,14 @@ def mutate(process: Process, event: Event) -> Process:
                 form=event.form or process.form,
                 materials=process.materials | set(event.materials),
                 evidence=replace(  # a new round: look again at what the answer changed
-                    process.evidence, looked_up=False, unavailable=frozenset(), checked=False,
-                    corrections=False, library=Evidence.of(event.library),
+                    process.evidence,
+                    looked_up=False,
+                    unavailable=frozenset(),
+                    checked=False,
+                    corrections=False,
+                    library=Evidence.of(event.library),
                 ),
-            )  # fmt: skip
+            )
             for state in process.subtasks.values():
                 if state.status == "supplement":
                     process = process.with_subtask(state.code, status="waiting")
@@ -89,11 +93,14 @@ def mutate(process: Process, event: Event) -> Process:
             return replace(
                 process,
                 evidence=replace(
-                    evidence, pending=None, asked={}, looked_up=True,
+                    evidence,
+                    pending=None,
+                    asked={},
+                    looked_up=True,
                     records=recorded(evidence.records, evidence.asked, event.answers),
                     unavailable=frozenset(unavailable),
                 ),
-            )  # fmt: skip
+            )
         case EvidenceChecked():
             return _apply_findings(process, event)
         case WithdrawalRecorded():
@@ -135,10 +142,12 @@ def _apply_result(process: Process, envelope: Envelope) -> Process:
             )
         case SubtaskCompleted():
             return process.with_subtask(
-                result.subtask, status="completed", outputs=result.outputs,
+                result.subtask,
+                status="completed",
+                outputs=result.outputs,
                 completed_at=envelope.occurred_at,
                 legacy_receipt=result.legacy_receipt or _receipt(process, result.subtask),
-            )  # fmt: skip
+            )
         case SubtaskRejected():
             process = process.with_subtask(result.subtask, status="rejected", reason=result.reason)
             return replace(process, ending=process.ending or "rejected")

@@ -53,9 +53,11 @@ def record(
             log.error(
                 "TIME LIMIT NOT KEPT: the calendar cannot count it; extend the calendar file",
                 application_id=str(application_id),
-                clock=event.clock, clock_id=event.clock_id, limit=event.limit,
+                clock=event.clock,
+                clock_id=event.clock_id,
+                limit=event.limit,
                 reason=event.reason,
-            )  # fmt: skip
+            )
 
 
 def envelopes(events: list[Event], cause: Envelope, timing: Timing) -> list[Envelope]:
