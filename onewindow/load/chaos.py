@@ -23,7 +23,7 @@ from onewindow.load.observer import ResultObserver
 from onewindow.load.pacing import Pace
 from onewindow.load.session import Target, showing_progress, until_results
 from onewindow.stack import SERVICES
-from services.dept_adapter.config import HERE
+from services.dept_adapter.settings import HERE
 
 DEPARTMENTS_FILE = HERE / "departments.yaml"
 

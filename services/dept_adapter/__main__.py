@@ -2,7 +2,7 @@ import sys
 
 from runtime.service import run
 from services.dept_adapter.bootstrap import build
-from services.dept_adapter.config import DepartmentsConfigError
+from services.dept_adapter.settings import DepartmentsConfigError
 
 try:
     service = build()

@@ -1,18 +1,84 @@
-"""The composition root of dept_adapter."""
+"""The composition root of dept_adapter: the departments' and registers' files, the HTTP
+client of the legacy systems and the registers, the filing workers, the inbox consumer and
+the routes."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Mapping
+from functools import cache
+
+import asyncpg
+import httpx
+from fastapi import Request
 
 from contracts.topics import LOOKUP_RESULTS, LOOKUPS, TASK_RESULTS, tasks_topic
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
-from services.dept_adapter.config import DeptAdapterSettings, load_departments, load_registers
+from runtime.tracing import instrument_http_client
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.adapters.legacy import legacy_system
+from services.dept_adapter.adapters.sharing import Register
+from services.dept_adapter.domain.breaker import Clock
+from services.dept_adapter.entrypoints.filing import DepartmentWorker, FilingWorkers
+from services.dept_adapter.entrypoints.filing.scheduler import Scheduler
 from services.dept_adapter.entrypoints.http import routes
-from services.dept_adapter.handlers import filing_streams, inbox_handlers
-from services.dept_adapter.runner import Runner
+from services.dept_adapter.handlers.attempts import Attempts
+from services.dept_adapter.handlers.filing import FilingWork
+from services.dept_adapter.handlers.inbox import filing_streams, inbox_handlers
+from services.dept_adapter.handlers.lookup import LookupWork, RegisterCalls
+from services.dept_adapter.metrics import MeasuredLegacySystem, watch_breakers
+from services.dept_adapter.settings import (
+    DepartmentConfig,
+    DeptAdapterSettings,
+    RegisterConfig,
+    load_departments,
+    load_registers,
+)
 
-__all__ = ["DeptAdapterSettings", "build"]
+__all__ = ["DeptAdapterSettings", "build", "filing_workers"]
+
+LOOKUP_CONCURRENCY = 64  # lookups worked at once; each register caps its own calls
+
+
+def filing_workers(
+    settings: DeptAdapterSettings,
+    departments: Mapping[str, DepartmentConfig],
+    registers: Mapping[str, RegisterConfig],
+    http: httpx.AsyncClient,
+    clock: Clock = time.monotonic,
+) -> FilingWorkers:
+    """One worker per department, with its plug-in (legacy system), its health and its
+    handler; the lookup worker with every register; their breakers watched by the metrics."""
+    s = settings
+    workers = {}
+    for department, config in departments.items():
+        legacy = MeasuredLegacySystem(
+            legacy_system(http, config, s.legacy_base_url, s.adapter_public_url, department),
+            department,
+            config.protocol,
+        )
+        health = config.health(clock)
+        attempts = Attempts(legacy, health, config.max_attempts, asyncio.sleep)
+        work = FilingWork(department, config, legacy, health, attempts, clock)
+        scheduler = Scheduler(work.look_at, config.concurrency, clock)
+        workers[department] = DepartmentWorker(config.protocol, health, scheduler)
+    token = s.sharing_token.get_secret_value()
+    calls = {
+        dataset: RegisterCalls(
+            dataset,
+            config,
+            Register(http, dataset, config, s.platform_url, token),
+            config.health(clock),
+        )
+        for dataset, config in registers.items()
+    }
+    lookups = Scheduler(LookupWork(calls, clock).look_at, LOOKUP_CONCURRENCY, clock)
+    healths = {d: w.health for d, w in workers.items()}
+    register_healths = {d: c.health for d, c in calls.items()}
+    watch_breakers({**register_healths, **healths})
+    return FilingWorkers(workers, lookups, register_healths, s.rescan_seconds)
 
 
 def build(settings: DeptAdapterSettings | None = None) -> Service:
@@ -20,10 +86,24 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
     config file."""
     settings = settings or DeptAdapterSettings()
     departments = load_departments(settings.departments_file)
-    runner = Runner(settings, departments, load_registers(settings.registers_file))
+    http = instrument_http_client(httpx.AsyncClient())
+    workers = filing_workers(settings, departments, load_registers(settings.registers_file), http)
+
+    @cache
+    def filing_log(pool: asyncpg.Pool) -> FilingLog:
+        """One per pool: the callbacks' and the workers' appends are committed together."""
+        return FilingLog(pool)
+
+    def filings_of(request: Request) -> FilingLog:
+        service: Service = request.app.state.service
+        return filing_log(service.pool)
 
     async def file_with_departments(service: Service, stop: asyncio.Event) -> None:
-        await runner.run(service.pool, stop)
+        try:
+            await workers.run(service.pool, filing_log(service.pool), stop)
+        finally:
+            if stop.is_set():  # the service stops; a part that failed starts again with it
+                await http.aclose()
 
     # psb is never among them: its legacy system consumes onewindow.tasks.psb itself.
     topics = [*(tasks_topic(d) for d in sorted(departments)), LOOKUPS]
@@ -39,6 +119,6 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
             )
         ],
         publishes_to=[TASK_RESULTS, LOOKUP_RESULTS],
-        routers=[routes(runner, settings.callback_secret.get_secret_value().encode())],
+        routers=[routes(workers, filings_of, settings.callback_secret.get_secret_value().encode())],
         background={"filing": file_with_departments},
     )

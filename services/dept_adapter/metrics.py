@@ -45,17 +45,19 @@ BREAKER_STATE = Gauge(
 METRICS = series_names(CALL_DURATION, CALL_ERRORS, BREAKER_STATE)
 
 
-class Worker(Protocol):
+class Guarded(Protocol):
+    """What calls a system through a breaker (a department's worker, a register's lookups)."""
+
     breaker: CircuitBreaker
 
 
 A = TypeVar("A")
 
 
-def watch_breakers(workers: Mapping[str, Worker]) -> None:
+def watch_breakers(guarded: Mapping[str, Guarded]) -> None:
     """Each scrape reads the breakers' state as it is then (open turns half-open by time)."""
-    for department, worker in workers.items():
-        BREAKER_STATE.labels(department).set_function(partial(_gauge_value, worker.breaker))
+    for department, calls in guarded.items():
+        BREAKER_STATE.labels(department).set_function(partial(_gauge_value, calls.breaker))
 
 
 def _gauge_value(breaker: CircuitBreaker) -> float:

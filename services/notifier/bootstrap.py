@@ -1,5 +1,6 @@
-"""The notifier's composition root: the inbox consumers (outcomes, supervision, the
-applications projection) and the delivery workers."""
+"""The notifier's composition root: builds the adapters (senders, HTTP clients, the notice
+log, the applications projection's writer) and wires the inbox consumers (outcomes,
+supervision, the applications projection) and the delivery worker."""
 
 from __future__ import annotations
 
@@ -9,24 +10,23 @@ from pathlib import Path
 import httpx
 
 from contracts.catalog import Catalog, load_catalog
-from contracts.subscriptions import APPLICANTS, CLOCK_NOTICES, DELIVERY
 from contracts.topics import NOTIFICATIONS
-from runtime.consumer import Consumer, by_event_type
+from eventlog.retry import Backoff
+from runtime.consumer import Consumer
 from runtime.service import Service, Work
 from runtime.tracing import instrument_http_client
 from services.notifier.adapters.applications import Applications
 from services.notifier.adapters.contacts_file import load_contacts
+from services.notifier.adapters.notice_log import NoticeLog
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.webhook import WebhookSender
 from services.notifier.adapters.webhook_targets import Resolver, SystemResolver, checked_client
-from services.notifier.application_handlers import application_handlers
-from services.notifier.attempts import RetryPolicy
-from services.notifier.clock_handlers import clock_handlers
-from services.notifier.delivery import DeliveryWorker
 from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.delivery import Sender
-from services.notifier.handlers import outcome_handlers
+from services.notifier.entrypoints.delivery import DeliveryWorker
+from services.notifier.entrypoints.subscriptions import subscriptions
+from services.notifier.handlers.delivery import RetryPolicy
 from services.notifier.settings import NotifierSettings
 
 __all__ = ["MIGRATIONS", "NotifierSettings", "build", "consumers", "watchers"]
@@ -55,11 +55,11 @@ def senders(
 
 
 def retry_policy(settings: NotifierSettings) -> RetryPolicy:
-    return RetryPolicy(
-        settings.delivery_max_attempts,
-        settings.delivery_backoff_seconds,
-        settings.delivery_backoff_max_seconds,
-    )
+    """The wait after failed attempt n is uniform in [0, min(max, first · 2^(n-1))); a first
+    wait above the maximum waits the maximum, as it always did."""
+    cap = settings.delivery_backoff_max_seconds
+    first = min(settings.delivery_backoff_seconds, cap)
+    return RetryPolicy(settings.delivery_max_attempts, Backoff(first=first, cap=cap))
 
 
 def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = None) -> Work:
@@ -74,6 +74,7 @@ def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = Non
         async with instrument_http_client(client) as http, instrument_http_client(checked) as hooks:
             worker = DeliveryWorker(
                 service.pool,
+                NoticeLog(service.pool),
                 senders(settings, http, hooks),
                 retry_policy(settings),
                 rescan_seconds=settings.delivery_rescan_seconds,
@@ -89,24 +90,7 @@ def watchers(settings: NotifierSettings) -> Watchers:
 
 
 def consumers(watching: Watchers, catalog: Catalog) -> list[Consumer]:
-    """Three groups, each at its own pace: a clock event may come before the submission
-    it names is seen, and the reminder then waits for it (clock_handlers)."""
-    return [
-        Consumer("delivery", DELIVERY, by_event_type(outcome_handlers(catalog))),
-        Consumer(
-            "supervision",
-            CLOCK_NOTICES,
-            by_event_type(clock_handlers(watching, catalog)),
-            derived={Applications: Applications},
-        ),
-        Consumer(
-            "applications",
-            APPLICANTS,
-            by_event_type(application_handlers(catalog)),
-            owns_topics=False,
-            derived={Applications: Applications},
-        ),
-    ]
+    return subscriptions(watching, catalog, Applications)
 
 
 def build(settings: NotifierSettings | None = None) -> Service:

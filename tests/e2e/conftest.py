@@ -16,7 +16,7 @@ from onewindow.demo_view import OUTCOME_NOTICES
 from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, WEBHOOK_RECEIVER, Stack
 from onewindow.webhook import WebhookReceiver
-from services.dept_adapter.config import HERE
+from services.dept_adapter.settings import HERE
 
 DEPARTMENTS_FILE = HERE / "departments.yaml"
 # a register made to fail is read again soon, and a failing one answers "unavailable" soon

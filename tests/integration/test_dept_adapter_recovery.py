@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import httpx
 
 from tests.integration.test_dept_adapter_support import (
     Adapter,
@@ -81,7 +82,7 @@ async def test_cancel_after_filing_cancels_at_the_legacy_system(adapter: Adapter
 
 async def test_cancelled_while_processing_publishes_no_late_answer(adapter: Adapter) -> None:
     await adapter.configure("hrss", processing_delay_ms=60_000)
-    await adapter.configure("nrb", processing_delay_ms=300)
+    await adapter.configure("nrb", processing_delay_ms=2000)  # cancelled before it decides
     polled = await adapter.dispatch("hrss", "hrss-social-insurance", {"n": "5"})
     called = await adapter.dispatch("nrb", "nrb-transfer-registration", {"city": "杭州市"})
     for dispatched in (polled, called):
@@ -90,7 +91,7 @@ async def test_cancelled_while_processing_publishes_no_late_answer(adapter: Adap
         await adapter.deliver(adapter.cancel(dispatched))
         cancelled = await adapter.wait_for(key, "FilingCancelled")
         assert cancelled.payload["confirmed"] is True
-    async with asyncio.timeout(5):  # the sim drops the callback of a cancelled filing
+    async with asyncio.timeout(10):  # the sim drops the callback of a cancelled filing
         while (await adapter.sim.get("/_control/callbacks")).json()[0]["state"] != "cancelled":
             await asyncio.sleep(0.02)
     for dispatched in (polled, called):
@@ -135,3 +136,23 @@ async def test_filings_recorded_while_down_are_filed_and_polling_resumes_after_r
         assert completed.payload["outputs"]["social_insurance_number"]
         assert await second.ledger("hrss", key) == {"requests": 1, "filings": 1, "cancellations": 0}
         await second.wait_for(waiting.payload["filing_key"], "SubtaskCompleted")
+
+
+async def test_a_callback_lost_while_the_adapter_was_away_is_asked_for_again(
+    pool: asyncpg.Pool, legacy_sim: str
+) -> None:
+    waits = {"nrb": {"callback_wait_seconds": 0.5}}
+    async with adapter_on(pool, legacy_sim, waits) as adapter:
+        await adapter.configure("nrb", processing_delay_ms=200)
+        dispatched = await adapter.dispatch(
+            "nrb", "nrb-transfer-registration", {"city": "杭州市"}, ("property-certificate",)
+        )
+        key = dispatched.payload["filing_key"]
+        await adapter.wait_for(key, "SubtaskAccepted")
+    async with httpx.AsyncClient(base_url=legacy_sim) as sim, asyncio.timeout(30):
+        while (await sim.get("/_control/callbacks")).json()[0]["state"] != "failed":
+            await asyncio.sleep(0.1)  # every attempt found no adapter: the delivery gave up
+    async with adapter_on(pool, legacy_sim, waits, reset=False) as adapter:
+        completed = await adapter.wait_for(key, "SubtaskCompleted")
+        assert completed.causation_id == dispatched.event_id
+        assert await adapter.ledger("nrb", key) == {"requests": 2, "filings": 1, "cancellations": 0}

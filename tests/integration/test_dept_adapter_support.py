@@ -1,5 +1,6 @@
 """Fixtures of the dept_adapter integration tests: the real legacy_sim as a process, and the
-adapter's runner and HTTP app (uvicorn, a free port) on the test's PostgreSQL schema."""
+adapter's filing workers and HTTP app (uvicorn, a free port) on the test's PostgreSQL schema,
+wired as bootstrap.py wires them."""
 
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ from eventlog.store import EventStore
 from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.consumer import by_event_type
-from services.dept_adapter.config import HERE, DeptAdapterSettings, parse_departments
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.bootstrap import filing_workers
+from services.dept_adapter.entrypoints.filing import FilingWorkers
 from services.dept_adapter.entrypoints.http import routes
-from services.dept_adapter.handlers import inbox_handlers
-from services.dept_adapter.runner import Runner
+from services.dept_adapter.handlers.inbox import inbox_handlers
+from services.dept_adapter.settings import HERE, DeptAdapterSettings, parse_departments
 from tests.conftest import ROOT
 
 SIM_BEHAVIOUR = {"latency_ms": 0, "jitter_ms": 0, "processing_delay_ms": 100}
@@ -78,7 +81,7 @@ def legacy_sim() -> Iterator[str]:
 @dataclass
 class Adapter:
     pool: asyncpg.Pool
-    runner: Runner
+    workers: FilingWorkers
     sim: httpx.AsyncClient
     url: str
     inbox: Inbox
@@ -92,14 +95,24 @@ class Adapter:
         assert rejected == []
 
     async def dispatch(
-        self, department: str, subtask: str, inputs: dict[str, Any] | None = None,
-        materials: tuple[str, ...] = (), key: str | None = None, send: bool = True,
-    ) -> Envelope:  # fmt: skip
+        self,
+        department: str,
+        subtask: str,
+        inputs: dict[str, Any] | None = None,
+        materials: tuple[str, ...] = (),
+        key: str | None = None,
+        send: bool = True,
+    ) -> Envelope:
         app = uuid7()
         event = SubtaskDispatched(
-            subtask=subtask, department=department, title="办理", time_limit_days=1,
-            filing_key=key or f"{app}:{subtask}:1", inputs=inputs or {}, materials=materials,
-        )  # fmt: skip
+            subtask=subtask,
+            department=department,
+            title="办理",
+            time_limit_days=1,
+            filing_key=key or f"{app}:{subtask}:1",
+            inputs=inputs or {},
+            materials=materials,
+        )
         envelope = Envelope.new(event, application_id=app, producer="router")
         if send:
             await self.deliver(envelope)
@@ -108,9 +121,11 @@ class Adapter:
     def cancel(self, dispatched: Envelope) -> Envelope:
         p = dispatched.payload
         event = SubtaskCancelled(
-            subtask=p["subtask"], department=p["department"], filing_key=p["filing_key"],
+            subtask=p["subtask"],
+            department=p["department"],
+            filing_key=p["filing_key"],
             reason="另一部门不予办理",
-        )  # fmt: skip
+        )
         return Envelope.new(event, application_id=dispatched.application_id, producer="router")
 
     async def stream(self, filing_key: str) -> list[Envelope]:
@@ -142,25 +157,33 @@ class Adapter:
 
 @asynccontextmanager
 async def running(
-    pool: asyncpg.Pool, sim_url: str, port: int, overrides: dict[str, Any] | None = None
-) -> AsyncIterator[Runner]:
-    """The adapter's runner and HTTP app, as the service runs them; stopped on exit."""
+    pool: asyncpg.Pool,
+    sim_url: str,
+    port: int,
+    overrides: dict[str, Any] | None = None,
+    *,
+    work: bool = True,
+) -> AsyncIterator[FilingWorkers]:
+    """The adapter's filing workers (unless not `work`) and HTTP app, as the service runs
+    them; stopped on exit."""
     settings = DeptAdapterSettings(
         legacy_base_url=sim_url, adapter_public_url=f"http://127.0.0.1:{port}", rescan_seconds=0.5
     )
     shipped = yaml.safe_load((HERE / "departments.yaml").read_text(encoding="utf-8"))
     own = {d: {**c, **(overrides or {}).get(d, {})} for d, c in shipped["departments"].items()}
     departments = parse_departments({"defaults": FAST, "departments": own})
-    runner, stop = Runner(settings, departments), asyncio.Event()
-    app = FastAPI()
-    app.include_router(routes(runner, SECRET.encode()))
-    work = asyncio.create_task(runner.run(pool, stop))
-    try:
-        async with serving(app, port):
-            yield runner
-    finally:
-        stop.set()
-        await asyncio.wait_for(work, 10)
+    filings, stop = FilingLog(pool), asyncio.Event()
+    async with httpx.AsyncClient() as http:
+        workers = filing_workers(settings, departments, {}, http)
+        app = FastAPI()
+        app.include_router(routes(workers, lambda _: filings, SECRET.encode()))
+        tasks = [asyncio.create_task(workers.run(pool, filings, stop))] if work else []
+        try:
+            async with serving(app, port):
+                yield workers
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks), 10)
 
 
 @asynccontextmanager
@@ -171,11 +194,15 @@ async def adapter_on(
         if reset:
             assert (await sim.post("/_control/reset")).status_code == 200
         port = free_port()
-        async with running(pool, sim_url, port, overrides) as runner:
+        async with running(pool, sim_url, port, overrides) as workers:
             yield Adapter(
-                pool, runner, sim, f"http://127.0.0.1:{port}",
-                Inbox(pool, "dept_adapter.filing"), frozenset(runner.departments),
-            )  # fmt: skip
+                pool,
+                workers,
+                sim,
+                f"http://127.0.0.1:{port}",
+                Inbox(pool, "dept_adapter.filing"),
+                frozenset(workers.departments),
+            )
 
 
 @pytest.fixture

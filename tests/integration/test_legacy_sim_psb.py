@@ -270,3 +270,20 @@ async def test_injected_faults_delay_the_answer_without_losing_it(
     assert event.outputs["update_reference"].startswith("GABG")
     counts = (await control(consuming, "filings"))["psb"][filing_key(task)]
     assert counts == {"requests": 3, "filings": 1, "cancellations": 0}
+
+
+async def test_a_stalled_task_holds_up_no_other(stack, consuming: Sim, results: Results) -> None:  # type: ignore[no-untyped-def]
+    stalled, other = dispatched("psb-seal", SEAL), dispatched("psb-seal", SEAL)
+    async with httpx.AsyncClient(base_url=consuming.url) as http:
+        await http.post("/_control/psb", json={"timeout_rate": 1, "timeout_seconds": 60})
+        try:
+            await produce(stack.kafka, to_kafka(stalled))
+            async with asyncio.timeout(30):
+                while filing_key(stalled) not in (await control(consuming, "filings"))["psb"]:
+                    await asyncio.sleep(0.05)
+        finally:
+            await http.post("/_control/psb", json={"timeout_rate": 0})
+    await produce(stack.kafka, to_kafka(other))  # same partition or not: answered meanwhile
+    [(_, event)] = await results.for_key(filing_key(other))
+    assert isinstance(event, SubtaskCompleted)
+    assert results._decoded(filing_key(stalled)) == []  # still held back

@@ -30,6 +30,7 @@ from eventlog.store import EventStore
 from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
 from runtime.consumer import by_event_type
+from services.notifier.adapters.notice_log import NoticeLog
 from services.notifier.adapters.webhook_targets import Resolver
 from services.notifier.bootstrap import MIGRATIONS, build, delivery_workers
 from services.notifier.handlers import outcome_handlers
@@ -50,12 +51,17 @@ class Receivers:
         self.script: dict[str, list[int]] = {}
         self.hooks: list[tuple[str, bytes, dict[str, str]]] = []
         self.texts: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.held: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}  # arrived, answer
         self.app = FastAPI()
         self.app.post("/hook/{name}")(self.hook)
         self.app.post("/sms/messages")(self.sms)
 
     async def hook(self, name: str, request: Request) -> Response:
         self.hooks.append((name, await request.body(), dict(request.headers)))
+        if name in self.held:
+            arrived, answer = self.held[name]
+            arrived.set()
+            await answer.wait()
         statuses = self.script.get(name, [])
         status = statuses.pop(0) if statuses else 200
         moved = {"Location": f"/hook/{name}-moved"} if 300 <= status < 400 else None
@@ -67,6 +73,11 @@ class Receivers:
         self.texts.append((await request.json(), dict(request.headers)))
         answer = {"message_id": f"SMS-{len(self.texts)}"}
         return Response(json.dumps(answer), media_type="application/json")
+
+    def hold(self, name: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """Sends to `name` wait for the second event; the first is set when one arrives."""
+        self.held[name] = (asyncio.Event(), asyncio.Event())
+        return self.held[name]
 
     def calls(self, name: str) -> list[tuple[bytes, dict[str, str]]]:
         return [(body, headers) for n, body, headers in self.hooks if n == name]
@@ -345,3 +356,68 @@ async def test_an_invalid_outcome_is_refused_whole(notices: asyncpg.Pool) -> Non
     [(envelope, reason)] = rejected
     assert envelope.event_id == bad.event_id and "delivery" in reason
     assert await EventStore(notices).read(f"notice-{app}-outcome") == []
+
+
+async def claimed_elsewhere(pool: asyncpg.Pool, stream: str) -> bool:
+    """Whether another session finds the notice claimed (it claims it, then lets go)."""
+    async with pool.acquire() as conn:
+        claims = NoticeLog(pool).claims(conn)
+        if await claims.claim(stream):
+            await claims.release(stream)
+            return False
+        return True
+
+
+async def test_a_send_under_way_when_the_worker_stops_finishes_under_its_claim(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str]
+) -> None:
+    hub, url = receivers
+    arrived, answer = hub.hold("slow")
+    app = uuid7()
+    stream = f"notice-{app}-outcome"
+    await handle(notices, decided(app, address=f"{url}/hook/slow"))
+    service, stop = build(settings(url)), asyncio.Event()
+    service.pool = notices
+    worker = asyncio.create_task(delivery_workers(settings(url))(service, stop))
+    try:
+        async with asyncio.timeout(10):
+            await arrived.wait()
+        stop.set()
+        await asyncio.sleep(0.3)
+        assert not worker.done()  # it waits for the send
+        assert await claimed_elsewhere(notices, stream)  # and another worker still skips it
+    finally:
+        stop.set()
+        answer.set()
+        async with asyncio.timeout(10):
+            await worker
+
+    events = await EventStore(notices).read(stream)
+    assert [e.envelope.event_type for e in events] == ["NoticePrepared", "NoticeDelivered"]
+    assert not await claimed_elsewhere(notices, stream)
+
+
+async def test_a_listening_session_that_ends_gives_way_to_a_new_one_holding_new_claims(
+    notices: asyncpg.Pool, receivers: tuple[Receivers, str], schema_name: str
+) -> None:
+    hub, url = receivers
+    arrived, answer = hub.hold("later")
+    app = uuid7()
+    stream = f"notice-{app}-outcome"
+    listening = "SELECT pid FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()"
+    channel = f'LISTEN "{schema_name}.events"'
+    async with delivering(notices, settings(url)):
+        async with asyncio.timeout(10):
+            while not (pid := await notices.fetchval(listening, channel)):
+                await asyncio.sleep(0.02)
+        assert await notices.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await handle(notices, decided(app, address=f"{url}/hook/later"))
+        try:
+            async with asyncio.timeout(10):
+                await arrived.wait()
+            assert await claimed_elsewhere(notices, stream)
+        finally:
+            answer.set()
+        _, outcome_ = await recorded(notices, stream)
+
+    assert outcome_.event_type == "NoticeDelivered" and len(hub.calls("later")) == 1

@@ -14,7 +14,7 @@ import yaml
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-from services.dept_adapter.config import DeptAdapterSettings
+from services.dept_adapter.settings import DeptAdapterSettings
 from services.intake.settings import IntakeSettings
 from services.notifier.settings import NotifierSettings
 from services.router.settings import RouterSettings

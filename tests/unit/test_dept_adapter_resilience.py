@@ -1,17 +1,19 @@
 """dept_adapter's pure resilience parts: the circuit breaker on a fake clock, the back-off
-bounds, and the departments file validation."""
+(eventlog's one policy, configured per department) with Retry-After, and the departments
+file validation."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.dept_adapter.config import (
+from services.dept_adapter.domain.breaker import BreakerState, CircuitBreaker
+from services.dept_adapter.domain.health import Health
+from services.dept_adapter.settings import (
+    BackoffSettings,
     DepartmentsConfigError,
     load_departments,
     parse_departments,
 )
-from services.dept_adapter.domain.backoff import backoff_seconds, retry_wait
-from services.dept_adapter.domain.breaker import BreakerState, CircuitBreaker
 
 
 class FakeClock:
@@ -72,27 +74,36 @@ def test_breaker_failed_probe_reopens_for_a_full_window() -> None:
     assert b.state is BreakerState.HALF_OPEN
 
 
+def health(roll: float, base: float = 0.2) -> Health:
+    backoff = BackoffSettings(base_seconds=base, cap_seconds=5.0).policy(draw=lambda: roll)
+    return Health(breaker(FakeClock()), backoff)
+
+
 @pytest.mark.parametrize("attempt", [1, 2, 3, 5, 10, 100])
 @pytest.mark.parametrize("roll", [0.0, 0.5, 0.999999])
 def test_backoff_full_jitter_stays_within_exponential_bounds(attempt: int, roll: float) -> None:
-    wait = backoff_seconds(attempt, base=0.2, cap=5.0, roll=roll)
+    wait = health(roll).pause(attempt, retry_after=None)
     ceiling = min(5.0, 0.2 * 2 ** (attempt - 1))
     assert 0 <= wait < ceiling
     assert wait == pytest.approx(roll * ceiling)
 
 
-def test_backoff_refuses_bad_arguments_and_honours_retry_after_within_cap() -> None:
+def test_backoff_honours_retry_after_within_cap() -> None:
+    assert health(0.0).pause(1, retry_after=1.0) == 1.0
+    assert health(0.0).pause(1, retry_after=60.0) == 5.0
+    assert health(0.999).pause(6, retry_after=0.1) == pytest.approx(0.999 * 5.0)
+    assert health(0.5).pause(3, retry_after=None) == pytest.approx(0.4)
     with pytest.raises(ValueError):
-        backoff_seconds(0, 0.2, 5.0, 0.5)
-    with pytest.raises(ValueError):
-        backoff_seconds(1, 0.2, 5.0, 1.0)
-    assert retry_wait(1, 0.2, 5.0, 0.0, retry_after=1.0) == 1.0
-    assert retry_wait(1, 0.2, 5.0, 0.0, retry_after=60.0) == 5.0
-    assert retry_wait(3, 0.2, 5.0, 0.5, retry_after=None) == pytest.approx(0.4)
+        health(0.5).pause(0, retry_after=None)
+
+
+def test_a_base_above_the_cap_waits_up_to_the_cap_from_the_first_retry() -> None:
+    assert health(0.5, base=9.0).pause(1, retry_after=None) == pytest.approx(2.5)
+    assert health(0.5, base=9.0).pause(4, retry_after=None) == pytest.approx(2.5)
 
 
 def test_the_shipped_departments_file_is_valid_and_leaves_psb_out() -> None:
-    from services.dept_adapter.config import HERE
+    from services.dept_adapter.settings import HERE
 
     departments = load_departments(HERE / "departments.yaml")
     assert "psb" not in departments

@@ -8,10 +8,10 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from contracts.events import NoticeDelivered, NoticeDeliveryFailed
-from services.notifier.attempts import RetryPolicy, attempt_delivery
+from eventlog.retry import Backoff
+from services.notifier.bootstrap import retry_policy
 from services.notifier.domain.delivery import (
     DeliveryFailure,
-    backoff_delay,
     check_http_status,
     retryable,
     terminal,
@@ -19,10 +19,12 @@ from services.notifier.domain.delivery import (
 from services.notifier.domain.email import compose_email
 from services.notifier.domain.events import NoticePrepared
 from services.notifier.domain.notices import outcome_notice
+from services.notifier.handlers.delivery import RetryPolicy, attempt_delivery
 from services.notifier.settings import NotifierSettings
 from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome
 
-POLICY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, backoff_max_seconds=3.0)
+POLICY = RetryPolicy(max_attempts=4, backoff=Backoff(first=1.0, cap=3.0))
+LONGEST = RetryPolicy(max_attempts=4, backoff=Backoff(first=1.0, cap=3.0, draw=lambda: 1.0))
 
 
 class ScriptedSender:
@@ -72,17 +74,26 @@ def test_2xx_passes() -> None:
     check_http_status(204, "webhook")
 
 
-def test_backoff_grows_to_its_cap_with_full_jitter() -> None:
-    assert [backoff_delay(a, 0.5, 3.0, lambda: 0.999999) for a in (1, 2, 3, 4, 5)] == pytest.approx(
-        [0.5, 1.0, 2.0, 3.0, 3.0], rel=1e-5
-    )
-    assert backoff_delay(3, 0.5, 3.0, lambda: 0.0) == 0.0
-    assert backoff_delay(2, 0.5, 3.0, lambda: 0.5) == 0.5
+def backoff_of(**settings: float) -> Backoff:
+    return retry_policy(NotifierSettings(**settings)).backoff
+
+
+def test_the_retry_wait_grows_from_the_settings_to_their_cap_with_full_jitter() -> None:
+    backoff = backoff_of(delivery_backoff_seconds=0.5, delivery_backoff_max_seconds=3.0)
+    assert [backoff.ceiling(a) for a in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert backoff.floor == 0.0
+    assert 0.0 <= backoff.delay(3) < 2.0
+
+
+def test_a_first_wait_above_the_cap_waits_the_cap() -> None:
+    backoff = backoff_of(delivery_backoff_seconds=5.0, delivery_backoff_max_seconds=2.0)
+    assert [backoff.ceiling(a) for a in (1, 2, 3)] == [2.0, 2.0, 2.0]
+    assert retry_policy(NotifierSettings(delivery_max_attempts=3)).max_attempts == 3
 
 
 async def test_retryable_failures_are_retried_until_delivered() -> None:
     sender, pauses = ScriptedSender(retryable("HTTP 500"), retryable("HTTP 503")), Pauses()
-    outcome_ = await attempt_delivery(prepared(), "d-1", sender, POLICY, pauses, lambda: 1.0)
+    outcome_ = await attempt_delivery(prepared(), "d-1", sender, LONGEST, pauses)
     assert isinstance(outcome_, NoticeDelivered)
     assert (outcome_.attempts, outcome_.receipt, sender.sent) == (3, "receipt-d-1", 3)
     assert outcome_.recipient == "hooks.example.cn"

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from contracts.envelope import Envelope
+from eventlog.reading import read_after, stream_head
 from eventlog.store import EventStore, read_stream
+from services.dept_adapter.domain.filing import STREAM_PREFIX as FILING_PREFIX
 from services.dept_adapter.domain.filing import Filing, replay, stream_of
 from services.dept_adapter.domain.lookup import STREAM_PREFIX, Lookup, lookup_stream, replay_lookup
-
-_TAIL = """
-    SELECT position, stream_id, event_type, payload->>'department' AS department FROM events
-    WHERE position > $1 AND (stream_id LIKE 'filing-%' OR stream_id LIKE 'lookup-%')
-    ORDER BY position LIMIT $2
-"""
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class LoggedEvent:
 
     @property
     def filing_key(self) -> str:
-        return self.stream_id.removeprefix("filing-")
+        return self.stream_id.removeprefix(FILING_PREFIX)
 
 
 class FilingLog:
@@ -52,11 +48,7 @@ class FilingLog:
 
     async def version(self, filing_key: str) -> int:
         async with self.pool.acquire() as conn:
-            value: int = await conn.fetchval(
-                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1",
-                stream_of(filing_key),
-            )
-        return value
+            return (await stream_head(conn, stream_of(filing_key))).version
 
     async def append(self, filing: Filing, events: Sequence[Envelope]) -> None:
         """Raises ConcurrencyConflict if anything was recorded since `filing` was loaded."""
@@ -74,8 +66,15 @@ class FilingLog:
     async def tail(self, after: int, limit: int = 1000) -> list[LoggedEvent]:
         """Filing and lookup events after `after`, in position (= commit) order."""
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(_TAIL, after, limit)
+            recorded = await read_after(
+                conn, after, limit, stream_prefixes=(FILING_PREFIX, STREAM_PREFIX)
+            )
         return [
-            LoggedEvent(r["position"], r["stream_id"], r["event_type"], r["department"])
-            for r in rows
+            LoggedEvent(r.position, r.stream_id, r.envelope.event_type, _department(r.envelope))
+            for r in recorded
         ]
+
+
+def _department(envelope: Envelope) -> str | None:
+    department = envelope.payload.get("department")
+    return department if isinstance(department, str) else None

@@ -9,11 +9,11 @@ from urllib.parse import quote
 
 import httpx
 
-from services.dept_adapter.config import DepartmentConfig
 from services.dept_adapter.domain import answers, soap
 from services.dept_adapter.domain.events import FilingRequested
 from services.dept_adapter.domain.filing import Filing
 from services.dept_adapter.domain.outcomes import Answer, Retryable, Terminal
+from services.dept_adapter.settings import DepartmentConfig
 
 A = TypeVar("A")
 
@@ -130,9 +130,12 @@ class SoapFilings:
 
 
 def legacy_system(
-    http: httpx.AsyncClient, config: DepartmentConfig, base_url: str, adapter_public_url: str,
+    http: httpx.AsyncClient,
+    config: DepartmentConfig,
+    base_url: str,
+    adapter_public_url: str,
     department: str,
-) -> LegacySystem:  # fmt: skip
+) -> LegacySystem:
     base = config.base_url or base_url
     if config.protocol == "soap":
         return SoapFilings(http, config, base)

@@ -10,15 +10,19 @@ import httpx
 
 from contracts.events import DatasetLookup
 from services.dept_adapter.adapters.legacy import exchange
-from services.dept_adapter.config import RegisterConfig
 from services.dept_adapter.domain.sharing import LookupAnswer, read_answer, request_body
+from services.dept_adapter.settings import RegisterConfig
 
 
 class Register:
     def __init__(
-        self, http: httpx.AsyncClient, dataset: str, config: RegisterConfig, platform_url: str,
+        self,
+        http: httpx.AsyncClient,
+        dataset: str,
+        config: RegisterConfig,
+        platform_url: str,
         token: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.http, self.dataset, self.config = http, dataset, config
         base = (config.base_url or platform_url).rstrip("/")
         self.url = f"{base}/datasets/{quote(dataset, safe='')}/lookups"

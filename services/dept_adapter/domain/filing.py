@@ -18,8 +18,11 @@ Protocol = Literal["rest", "soap", "poll", "callback"]
 RESULTS = frozenset({"SubtaskCompleted", "SubtaskRejected", "SupplementRequested", "SubtaskFailed"})
 
 
+STREAM_PREFIX = "filing-"
+
+
 def stream_of(filing_key: str) -> str:
-    return f"filing-{filing_key}"
+    return STREAM_PREFIX + filing_key
 
 
 class Work(StrEnum):

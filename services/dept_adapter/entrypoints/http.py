@@ -3,16 +3,21 @@ state for ops."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.dept_adapter.handlers import CallbackRefused, on_callback
-from services.dept_adapter.runner import Runner
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.entrypoints.filing import FilingWorkers
+from services.dept_adapter.handlers.callback import CallbackRefused, on_callback
+
+# The filing log of the service that serves a request.
+FilingsOf = Callable[[Request], FilingLog]
 
 
-def routes(runner: Runner, callback_secret: bytes) -> APIRouter:
+def routes(workers: FilingWorkers, filings_of: FilingsOf, callback_secret: bytes) -> APIRouter:
     router = APIRouter()
 
     @router.post("/callbacks/{department}")
@@ -22,23 +27,21 @@ def routes(runner: Runner, callback_secret: bytes) -> APIRouter:
         filing_key: Annotated[str, Query(min_length=1, max_length=200)],
         signature: Annotated[str | None, Header(alias="X-Legacy-Signature")] = None,
     ) -> JSONResponse:
-        if runner.filings is None:
-            return JSONResponse({"error": "starting; retry"}, status_code=503)
+        body = await request.body()
         try:
             done = await on_callback(
-                runner.filings, department, filing_key, await request.body(), signature,
-                callback_secret,
-            )  # fmt: skip
+                filings_of(request), department, filing_key, body, signature, callback_secret
+            )
         except CallbackRefused as e:
             return JSONResponse({"error": str(e)}, status_code=e.status)
         return JSONResponse({"status": done})
 
     @router.get("/departments")
     async def departments() -> dict[str, dict[str, Any]]:
-        return runner.status()
+        return workers.status()
 
     @router.get("/registers")
     async def registers() -> dict[str, dict[str, Any]]:
-        return runner.registers_status()
+        return workers.registers_status()
 
     return router

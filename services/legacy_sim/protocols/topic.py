@@ -1,18 +1,23 @@
 """Topic-consumer style (psb): the department reads ``onewindow.tasks.<dept>`` itself and answers
 on ``onewindow.task-results``, following docs/legacy-integration.md only.
 
-A task's offset is committed after its answer was acknowledged by the broker, or after it was
-skipped as malformed. An injected fault delays the task (retried in place, doubling back-off): it
-is neither answered nor committed until it gets through, so nothing is lost on a crash either.
-Every answer is stored per (kind, filing key) before it is sent: a repeat gets the same record.
+Tasks are worked concurrently, as a department's many clerks would: a stalled or delayed task
+holds up no other — only the later tasks of its own filing, which wait for it (a cancel comes
+after its dispatch). A partition's offset is committed up to the first task not yet done: each
+task before it was answered (acknowledged by the broker) or skipped as malformed. An injected
+fault delays the task (retried in place, doubling back-off): it is neither answered nor
+committed until it gets through, so nothing is lost on a crash either. Every answer is stored
+per (kind, filing key) before it is sent: a repeat gets the same record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -41,6 +46,7 @@ from services.legacy_sim.simulator import Simulator
 
 log = logging.getLogger("onewindow.legacy_sim.topic")
 RECONNECT_SECONDS = 2.0
+MAX_IN_FLIGHT = 500  # tasks worked at once
 
 
 @dataclass
@@ -95,13 +101,20 @@ class TopicConsumer:
         await producer.start()
         try:
             await consumer.start()
+            work = _Work()
             try:
                 self.status.state, self.status.last_error = "consuming", None
-                async for record in consumer:
-                    await self._take(record, producer)
-                    position = TopicPartition(record.topic, record.partition)
-                    await consumer.commit({position: record.offset + 1})
+                while True:
+                    batch = await consumer.getmany(timeout_ms=200, max_records=MAX_IN_FLIGHT)
+                    for records in batch.values():
+                        for record in records:
+                            work.start(record, self._take(record, producer))
+                    if done := work.committable():
+                        await consumer.commit(done)
+                    if work.in_flight() >= MAX_IN_FLIGHT:
+                        await work.any_done()
             finally:
+                await work.cancel()
                 await consumer.stop()
         finally:
             await producer.stop()
@@ -183,3 +196,57 @@ class TopicConsumer:
             filing = self.sim.ledger.cancel(self.department, filing.receipt)
         receipt = filing.receipt if filing else None
         return cancelled_answer(self.department, payload.subtask, payload.filing_key, receipt)
+
+
+class _Work:
+    """The tasks under way, by partition in offset order; a filing's tasks one after another."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[TopicPartition, dict[int, asyncio.Task[None]]] = {}
+        self._last_of_key: dict[bytes | None, asyncio.Task[None]] = {}
+
+    def start(self, record: Any, take: Coroutine[Any, Any, None]) -> None:
+        before = self._last_of_key.get(record.key)
+        task = asyncio.create_task(_after(before, take))
+        self._last_of_key[record.key] = task
+        task.add_done_callback(partial(self._forget, record.key))
+        self._tasks.setdefault(TopicPartition(record.topic, record.partition), {})[
+            record.offset
+        ] = task
+
+    def _forget(self, key: bytes | None, task: asyncio.Task[None]) -> None:
+        if self._last_of_key.get(key) is task:
+            del self._last_of_key[key]
+
+    def committable(self) -> dict[TopicPartition, int]:
+        """Per partition, the offset after the done prefix (raises a failed task's error)."""
+        done: dict[TopicPartition, int] = {}
+        for tp, tasks in self._tasks.items():
+            for offset in sorted(tasks):
+                task = tasks[offset]
+                if not task.done():
+                    break
+                task.result()
+                del tasks[offset]
+                done[tp] = offset + 1
+        return done
+
+    def in_flight(self) -> int:
+        return sum(len(tasks) for tasks in self._tasks.values())
+
+    async def any_done(self) -> None:
+        pending = [t for tasks in self._tasks.values() for t in tasks.values() if not t.done()]
+        if pending:
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+
+    async def cancel(self) -> None:
+        tasks = [t for tasks in self._tasks.values() for t in tasks.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _after(before: asyncio.Task[None] | None, take: Coroutine[Any, Any, None]) -> None:
+    if before is not None:
+        await asyncio.gather(before, return_exceptions=True)  # its failure is reported by itself
+    await take

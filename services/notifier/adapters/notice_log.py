@@ -4,28 +4,13 @@ their delivery ended (at version 2, so of two workers only one records)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import asyncpg
 
 from contracts.envelope import Envelope
+from eventlog.reading import StreamEnd, log_head, streams_ending_with
 from eventlog.store import Connection, EventStore, RecordedEvent
-
-# A notice is pending while NoticePrepared is the last event of its stream.
-_PENDING = """
-    SELECT p.stream_id, p.position FROM events p
-    WHERE p.event_type = 'NoticePrepared' AND p.position >= $1
-      AND NOT EXISTS (
-          SELECT 1 FROM events d WHERE d.stream_id = p.stream_id AND d.version > p.version
-      )
-    ORDER BY p.position LIMIT $2
-"""
-
-
-@dataclass(frozen=True)
-class Pending:
-    stream_id: str
-    position: int
+from services.notifier.domain.events import NoticePrepared
 
 
 class NoticeLog:
@@ -34,18 +19,18 @@ class NoticeLog:
 
     async def head(self) -> int:
         async with self.pool.acquire() as conn:
-            value: int = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
-        return value
+            return await log_head(conn)
 
-    async def pending(self, from_position: int, limit: int) -> list[Pending]:
+    async def pending(self, from_position: int, limit: int) -> list[StreamEnd]:
+        """Notices pending from `from_position` on, in position order: a notice is pending
+        while NoticePrepared is the last event of its stream."""
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(_PENDING, from_position, limit)
-        return [Pending(r["stream_id"], r["position"]) for r in rows]
+            return await streams_ending_with(conn, NoticePrepared.event_type, from_position, limit)
 
     async def still_pending(self, stream_id: str) -> RecordedEvent | None:
         """The stream's NoticePrepared while its delivery is not yet recorded."""
         events = await self.store.read(stream_id)
-        if len(events) == 1 and events[0].envelope.event_type == "NoticePrepared":
+        if len(events) == 1 and events[0].envelope.event_type == NoticePrepared.event_type:
             return events[0]
         return None
 
@@ -53,11 +38,16 @@ class NoticeLog:
         """Raises ConcurrencyConflict when another worker recorded first."""
         await self.store.append(stream_id, 1, [outcome])
 
+    def claims(self, session: Connection) -> Claims:
+        """Claims held by `session`, ending with it."""
+        return Claims(session)
+
 
 class Claims:
-    """Which notices this worker is sending: session advisory locks on the worker's own
-    connection, so another worker skips them, and a crashed worker's claims end with its
-    connection (the pool's reset unlocks them too)."""
+    """Which notices this worker is sending: session advisory locks on the session it listens
+    on, so another worker skips them, and a crashed worker's claims end with its session
+    (the pool's reset unlocks them too). Once the session is given up, `open` is False and
+    releasing is left to its end."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn, self.open = conn, True

@@ -1,9 +1,8 @@
-"""Delivery rules shared by every channel: which failures are worth another try, how long
-to wait before it, and what a delivered or failed notice records."""
+"""Delivery rules shared by every channel: which failures are worth another try, and what
+a delivered or failed notice records (the wait before another try is eventlog/retry.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -35,12 +34,6 @@ def check_http_status(status: int, who: str) -> None:
     if status in (408, 429) or status >= 500:
         raise retryable(f"{who} answered HTTP {status}")
     raise terminal(f"{who} answered HTTP {status}")
-
-
-def backoff_delay(attempt: int, base: float, cap: float, draw: Callable[[], float]) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))).
-    `draw` returns a number in [0, 1)."""
-    return draw() * min(cap, base * 2.0 ** (attempt - 1))
 
 
 def delivered(prepared: NoticePrepared, attempts: int, receipt: str | None) -> NoticeDelivered:

@@ -10,11 +10,11 @@ from contracts.events import ApplicationSubmitted, MaterialsHandedIn, TimeLimitW
 from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
 from services.notifier.adapters.applications import Applications
-from services.notifier.clock_handlers import waiting_stream
 from services.notifier.domain.applications import known_application
 from services.notifier.domain.clock_notices import reminder_notice
 from services.notifier.domain.events import ReminderWaiting
-from services.notifier.handlers import decode, prepare
+from services.notifier.handlers.clocks import waiting_stream
+from services.notifier.handlers.notices import decode, prepare
 
 
 def application_handlers(catalog: Catalog) -> dict[str, Handler]:

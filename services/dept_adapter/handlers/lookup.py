@@ -3,7 +3,7 @@ platform, one batch per register, all registers of a lookup at once; then record
 answer (RegisterLookupAnswered, published on onewindow.lookup-results).
 
 Each register has the resilience a department has: a time-out per call, retries with
-jittered back-off, a circuit breaker and a concurrency cap. Unlike a filing, a lookup does not
+the back-off, a circuit breaker and a concurrency cap. Unlike a filing, a lookup does not
 wait for a register to come back for as long as it takes: after its attempts or its time
 (`give_up_seconds`, waiting for an open breaker included) the register answers "unavailable",
 and the router asks the applicant to upload the material instead — a register that is down
@@ -14,8 +14,6 @@ reads, so a run cut short by a restart simply runs again.
 from __future__ import annotations
 
 import asyncio
-import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,71 +25,57 @@ from eventlog.store import ConcurrencyConflict
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.sharing import Register
-from services.dept_adapter.config import RegisterConfig
-from services.dept_adapter.department import SERVICE
-from services.dept_adapter.domain.backoff import retry_wait
-from services.dept_adapter.domain.breaker import BreakerState, CircuitBreaker, Clock
+from services.dept_adapter.domain.breaker import BreakerState, Clock
 from services.dept_adapter.domain.filing import answering
+from services.dept_adapter.domain.health import Health
 from services.dept_adapter.domain.lookup import Lookup
 from services.dept_adapter.domain.outcomes import Retryable, Terminal
+from services.dept_adapter.domain.schedule import NextLook
 from services.dept_adapter.domain.sharing import Records
+from services.dept_adapter.handlers import SERVICE
 from services.dept_adapter.metrics import measured
+from services.dept_adapter.settings import RegisterConfig
 
 log = structlog.get_logger()
 PROTOCOL = "sharing"
+RETRY_AFTER_FAILURE_SECONDS = 1.0
 
 
 @dataclass
 class RegisterCalls:
-    """One register as the lookups share it: its endpoint, breaker, cap and last error."""
+    """One register as the lookups share it: its endpoint, its health and its cap."""
 
     dataset: str
     config: RegisterConfig
     register: Register
-    breaker: CircuitBreaker
+    health: Health
     limit: asyncio.Semaphore = field(init=False)
-    last_error: str | None = None
 
     def __post_init__(self) -> None:
         self.limit = asyncio.Semaphore(self.config.concurrency)
-
-    @classmethod
-    def of(
-        cls, dataset: str, config: RegisterConfig, register: Register, clock: Clock
-    ) -> RegisterCalls:
-        b = config.breaker
-        breaker = CircuitBreaker(b.failure_threshold, b.open_seconds, b.half_open_probes, clock)
-        return cls(dataset, config, register, breaker)
-
-    def status(self) -> dict[str, Any]:
-        return {"breaker": self.breaker.state.value, "last_error": self.last_error}
 
 
 class LookupWork:
     def __init__(
         self,
-        log_: FilingLog,
         registers: Mapping[str, RegisterCalls],
-        due: dict[str, float],
-        clock: Clock = time.monotonic,
+        clock: Clock,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        roll: Callable[[], float] = random.random,
     ) -> None:
-        self.log, self.registers, self.due, self.clock = log_, registers, due, clock
-        self.sleep, self.roll = sleep, roll
+        self.registers, self.clock, self.sleep = registers, clock, sleep
 
-    async def look_at(self, key: str) -> None:
+    async def look_at(self, lookups: FilingLog, key: str) -> NextLook:
         with structlog.contextvars.bound_contextvars(lookup_key=key):
             try:
-                await self._answer(key)
+                await self._answer(lookups, key)
             except Exception:
                 log.exception("lookup failed; retrying later")
-                self.due[key] = self.clock() + 1.0
+                return self.clock() + RETRY_AFTER_FAILURE_SECONDS
+        return None
 
-    async def _answer(self, key: str) -> None:
-        lookup = await self.log.lookup(key)
+    async def _answer(self, lookups: FilingLog, key: str) -> None:
+        lookup = await lookups.lookup(key)
         if lookup is None or lookup.answered:
-            self.due.pop(key, None)
             return
         request = lookup.request
         attributes = {"onewindow.lookup_key": key, "onewindow.matter": request.matter}
@@ -105,10 +89,9 @@ class LookupWork:
                 lookup_key=key, matter=request.matter, answers=tuple(answers)
             )
             try:
-                await self.log.answer(lookup, [answering(answered, lookup.requested, SERVICE)])
+                await lookups.answer(lookup, [answering(answered, lookup.requested, SERVICE)])
             except ConcurrencyConflict:
                 log.info("lookup answered meanwhile by another worker")
-        self.due.pop(key, None)
 
     async def _fetch(self, lookup: Lookup, index: int, part: DatasetLookup) -> DatasetAnswer:
         common = part.model_dump(include={"dataset", "purpose", "materials", "subtasks"})
@@ -130,12 +113,12 @@ class LookupWork:
     ) -> tuple[Records | str, int]:
         """Calls until the register answers, or `max_attempts` calls or `give_up_seconds`
         are spent; while the breaker holds calls back, wait for it within that time."""
-        config, breaker, attempts = calls.config, calls.breaker, 0
+        config, health, attempts = calls.config, calls.health, 0
         give_up_at = self.clock() + config.give_up_seconds
         idempotency_key = f"{lookup.key}:{index}"
         application_id = lookup.requested.application_id
         while True:
-            if breaker.allow():
+            if health.breaker.allow():
                 attempts += 1
                 answer = await measured(
                     (part.dataset, PROTOCOL, "lookup"),
@@ -143,33 +126,31 @@ class LookupWork:
                         part, lookup.request.matter, application_id, idempotency_key
                     ),
                 )
+                if isinstance(answer, Terminal):
+                    health.answered(refusal=answer.error)
+                    return answer.error, attempts
                 if not isinstance(answer, Retryable):
-                    breaker.succeeded()  # the register answered
-                    if isinstance(answer, Terminal):
-                        calls.last_error = answer.error
-                        return answer.error, attempts
+                    health.answered()
                     return answer, attempts
-                breaker.failed()
-                calls.last_error = answer.error
+                health.failed(answer.error)
                 log.warning(
-                    "register call failed", dataset=part.dataset, attempt=attempts,
+                    "register call failed",
+                    dataset=part.dataset,
+                    attempt=attempts,
                     error=answer.error,
-                )  # fmt: skip
+                )
                 if attempts >= config.max_attempts:
                     return answer.error, attempts
-                backoff = config.backoff
-                wait = retry_wait(
-                    attempts, backoff.base_seconds, backoff.cap_seconds, self.roll(),
-                    answer.retry_after,
-                )  # fmt: skip
+                wait = health.pause(attempts, answer.retry_after)
             else:  # open: until it lets a probe through; half-open: until the probe is done
-                wait = max(breaker.reopens_at - self.clock(), config.backoff.base_seconds)
+                wait = max(health.breaker.reopens_at - self.clock(), health.backoff.first)
             if self.clock() + wait > give_up_at:
                 return self._gave_up(calls), attempts
             await self.sleep(wait)
 
     @staticmethod
     def _gave_up(calls: RegisterCalls) -> str:
-        if calls.breaker.state is BreakerState.CLOSED:
-            return calls.last_error or "no answer in time"
-        return f"circuit open; last error: {calls.last_error}"
+        health = calls.health
+        if health.breaker.state is BreakerState.CLOSED:
+            return health.last_error or "no answer in time"
+        return f"circuit open; last error: {health.last_error}"

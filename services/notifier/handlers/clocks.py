@@ -5,7 +5,7 @@ Supervision needs no applicant address, so its notices are prepared at once, wit
 known (an application whose submission is not seen yet is named by its id). A reminder
 needs the applicant's delivery, recorded from ApplicationSubmitted on another topic that
 may be behind: then the reminder waits as a ReminderWaiting event in the stream
-`waiting-<application_id>`, and the submission's handler prepares it (application_handlers).
+`waiting-<application_id>`, and the submission's handler prepares it (handlers/applications.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from services.notifier.domain.clocks import (
 )
 from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.events import ReminderWaiting
-from services.notifier.handlers import decode, prepare
+from services.notifier.handlers.notices import decode, prepare
 
 log = structlog.get_logger()
 

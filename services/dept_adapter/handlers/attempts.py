@@ -1,4 +1,4 @@
-"""One run's calls to a department's legacy system: retried with jittered backoff, guarded by
+"""One run's calls to a department's legacy system: retried with the back-off, guarded by
 the department's circuit breaker, and given up as soon as the filing moved meanwhile."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 import structlog
 from opentelemetry import trace
 
-from services.dept_adapter.department import Department
-from services.dept_adapter.domain.backoff import retry_wait
+from services.dept_adapter.adapters.filing_log import FilingLog
+from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.domain.filing import Filing, Work
+from services.dept_adapter.domain.health import Health
 from services.dept_adapter.domain.outcomes import Answer, Retryable
 
 log = structlog.get_logger()
@@ -33,46 +34,47 @@ class Moved:
 class Attempts:
     def __init__(
         self,
-        department: Department,
+        legacy: LegacySystem,
+        health: Health,
+        max_attempts: int,
         sleep: Callable[[float], Awaitable[Any]],
-        roll: Callable[[], float],
     ) -> None:
-        self.department, self.sleep, self.roll = department, sleep, roll
+        self.legacy, self.health, self.max_attempts, self.sleep = (
+            legacy,
+            health,
+            max_attempts,
+            sleep,
+        )
 
-    async def run(self, work: Work, filing: Filing) -> Answer | Exhausted | Moved:
-        d, error = self.department, "circuit open"
-        for attempt in range(1, d.config.max_attempts + 1):
-            if attempt > 1 and await d.filings.version(filing.key) != filing.version:
+    async def run(
+        self, filings: FilingLog, work: Work, filing: Filing
+    ) -> Answer | Exhausted | Moved:
+        health, error = self.health, "circuit open"
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1 and await filings.version(filing.key) != filing.version:
                 return Moved()
-            if d.breaker.allow():
+            if health.breaker.allow():
                 answer = await self._call(work, filing)
                 if not isinstance(answer, Retryable):
-                    d.breaker.succeeded()
+                    health.answered()
                     return answer
-                d.breaker.failed()
-                error = d.last_error = answer.error
+                error = answer.error
+                health.failed(error)
                 trace.get_current_span().add_event("attempt failed", {"attempt": attempt})
                 log.warning("legacy call failed", work=work.value, attempt=attempt, error=error)
                 retry_after = answer.retry_after
             elif work is not Work.CANCEL:
-                return Exhausted(f"circuit open; last error: {d.last_error}")
+                return Exhausted(f"circuit open; last error: {health.last_error}")
             else:
                 retry_after = None
-            if attempt < d.config.max_attempts:
-                await self._pause(attempt, retry_after)
+            if attempt < self.max_attempts:
+                await self.sleep(health.pause(attempt, retry_after))
         return Exhausted(error)
 
-    async def _pause(self, attempt: int, retry_after: float | None) -> None:
-        backoff = self.department.config.backoff
-        await self.sleep(
-            retry_wait(attempt, backoff.base_seconds, backoff.cap_seconds, self.roll(), retry_after)
-        )
-
     async def _call(self, work: Work, filing: Filing) -> Answer:
-        legacy = self.department.legacy
         if work is Work.SUBMIT:
-            return await legacy.submit(filing)
+            return await self.legacy.submit(filing)
         assert filing.receipt is not None
         if work is Work.POLL:
-            return await legacy.poll(filing.receipt)
-        return await legacy.cancel(filing.receipt)
+            return await self.legacy.poll(filing.receipt)
+        return await self.legacy.cancel(filing.receipt)

@@ -1,5 +1,5 @@
-"""Settings (ONEWINDOW_* variables), the per-department file and the per-register file,
-validated at start-up.
+"""dept_adapter's settings (ONEWINDOW_* variables), the per-department file and the
+per-register file, validated at start-up.
 
 An invalid departments file stops the service with one message naming the department and
 the field; psb and unknown departments are refused (psb's system reads its topic itself).
@@ -9,6 +9,8 @@ contracts/registers.py is read, with the file's defaults unless the file says ot
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -17,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from contracts.departments import DEPARTMENTS
 from contracts.registers import DATASETS
+from eventlog.retry import Backoff
 from runtime.settings import ServiceSettings
+from services.dept_adapter.domain.breaker import CircuitBreaker, Clock
+from services.dept_adapter.domain.health import Health
 
 HERE = Path(__file__).parent
 NOT_OURS = frozenset({"psb"})
@@ -51,12 +56,20 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Backoff(_Part):
+class BackoffSettings(_Part):
+    """The one back-off policy (eventlog/retry.py): the wait after failed attempt n is
+    uniform in [0, min(cap_seconds, base_seconds · 2^(n-1)))."""
+
     base_seconds: float = Field(0.2, gt=0)
     cap_seconds: float = Field(5.0, gt=0)
 
+    def policy(self, draw: Callable[[], float] = random.random) -> Backoff:
+        # a base above the cap waits up to the cap from the first retry on
+        first = min(self.base_seconds, self.cap_seconds)
+        return Backoff(first=first, cap=self.cap_seconds, draw=draw)
 
-class Breaker(_Part):
+
+class BreakerSettings(_Part):
     failure_threshold: int = Field(5, ge=1)
     open_seconds: float = Field(30.0, gt=0)
     half_open_probes: int = Field(1, ge=1)
@@ -68,15 +81,27 @@ class _Calls(_Part):
     base_url: str | None = Field(None, pattern=r"^https?://")
     timeout_seconds: float = Field(10.0, gt=0)
     max_attempts: int = Field(4, ge=1)
-    backoff: Backoff = Backoff()
-    breaker: Breaker = Breaker()
+    backoff: BackoffSettings = BackoffSettings()
+    breaker: BreakerSettings = BreakerSettings()
     concurrency: int = Field(8, ge=1)
+
+    def health(self, clock: Clock, draw: Callable[[], float] = random.random) -> Health:
+        """The system's health as its callers find it: a fresh breaker, the back-off."""
+        b = self.breaker
+        breaker = CircuitBreaker(b.failure_threshold, b.open_seconds, b.half_open_probes, clock)
+        return Health(breaker, self.backoff.policy(draw))
 
 
 class DepartmentConfig(_Calls):
     protocol: Literal["rest", "soap", "poll", "callback"]
     path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="Prefix, e.g. /amr")
     poll_interval_seconds: float = Field(1.0, gt=0)
+    callback_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="callback: with no decision this long after acceptance, the filing is"
+        " submitted again (same key): a system whose deliveries gave up calls back anew.",
+    )
 
 
 class RegisterConfig(_Calls):

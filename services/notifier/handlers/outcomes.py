@@ -1,54 +1,20 @@
 """Inbox handlers of the outcomes: an outcome, a supplement notice or a held result becomes
-one prepared notice, once.
+one prepared notice, once (handlers/notices.py).
 
 The handler only records NoticePrepared in the notice's own stream; the delivery workers
-send it. A stream that exists already means the notice was prepared (and is sent or being
-sent): a second OutcomeDecided for the application, even under a new event id, adds nothing.
+send it: a second OutcomeDecided for the application, even under a new event id, adds nothing.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-import structlog
-from pydantic import ValidationError
-
 from contracts.catalog import Catalog
-from contracts.envelope import Envelope, Event
+from contracts.envelope import Envelope
 from contracts.events import OutcomeDecided, ResultHeld, SupplementNoticeIssued
-from eventlog.inbox import Handler, Unprocessable
+from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
-from services.notifier import SERVICE
 from services.notifier.domain.applications import material_names
-from services.notifier.domain.events import NoticePrepared
-from services.notifier.domain.notices import (
-    held_notice,
-    notice_stream,
-    outcome_notice,
-    supplement_notice,
-)
-
-E = TypeVar("E", bound=Event)
-log = structlog.get_logger()
-
-
-def decode(envelope: Envelope, model: type[E]) -> E:
-    try:
-        return model.model_validate(envelope.payload)
-    except ValidationError as exc:
-        raise Unprocessable(f"{envelope.event_type} is not valid: {exc}") from exc
-
-
-async def prepare(uow: UnitOfWork, cause: Envelope, prepared: NoticePrepared) -> None:
-    stream = notice_stream(cause.application_id, prepared.notice_key)
-    if await uow.read(stream):
-        log.info("notice prepared before; nothing new is sent", stream=stream)
-        return
-    event = Envelope.new(
-        prepared, application_id=cause.application_id, producer=SERVICE, causation=cause
-    )
-    uow.append(stream, 0, [event])
-    log.info("notice prepared", stream=stream, kind=prepared.kind, channel=prepared.channel)
+from services.notifier.domain.notices import held_notice, outcome_notice, supplement_notice
+from services.notifier.handlers.notices import decode, prepare
 
 
 async def on_outcome_decided(envelope: Envelope, uow: UnitOfWork) -> None:

@@ -1,0 +1,1 @@
+"""The notifier's entry points: its topic subscriptions and the delivery worker."""
