@@ -33,8 +33,8 @@ from services.intake.adapters import issue_api_key
 from services.notifier import bootstrap as notifier
 from services.router import bootstrap as router
 from tests.conftest import Stack
+from tests.integration.dept_adapter_support import legacy_sim
 from tests.integration.in_process import start_at_the_end
-from tests.integration.test_dept_adapter_support import legacy_sim
 
 __all__ = ["legacy_sim"]  # fixture
 SECRET = "tracing-webhook-secret"
