@@ -40,6 +40,17 @@ CERTIFICATES = (
 )
 
 
+def _to_applicant(channel: str, address: str) -> dict[str, Any]:
+    """The fields of an outcome or a notice that say whom it is for and how it reaches them."""
+    return {
+        "matter": "business-startup",
+        "matter_name": "企业开办",
+        "receipt_number": "YW20250304000123",
+        "applicant_name": "陈明",
+        "delivery": {"channel": channel, "address": address},
+    }
+
+
 def outcome(
     decision: str = "approved",
     *,
@@ -49,11 +60,7 @@ def outcome(
 ) -> OutcomeDecided:
     return OutcomeDecided.model_validate(
         {
-            "matter": "business-startup",
-            "matter_name": "企业开办",
-            "receipt_number": "YW20250304000123",
-            "applicant_name": "陈明",
-            "delivery": {"channel": channel, "address": address},
+            **_to_applicant(channel, address),
             "decision": decision,
             "certificates": CERTIFICATES if decision == "approved" else (),
             **fields,
@@ -64,11 +71,7 @@ def outcome(
 def supplement(channel: str = "email", address: str = "chen@example.cn") -> SupplementNoticeIssued:
     return SupplementNoticeIssued.model_validate(
         {
-            "matter": "business-startup",
-            "matter_name": "企业开办",
-            "receipt_number": "YW20250304000123",
-            "applicant_name": "陈明",
-            "delivery": {"channel": channel, "address": address},
+            **_to_applicant(channel, address),
             "notice_id": "S1",
             "requests": [
                 {
