@@ -71,9 +71,10 @@ class SupplementRequest(_Part):
 
 class Holder(_Part):
     id: str = Field(
-        min_length=1, description="Resident ID number or unified social credit code.",
+        min_length=1,
+        description="Resident ID number or unified social credit code.",
         examples=["91330106MA2H3K7P1E"],
-    )  # fmt: skip
+    )
     name: str = Field(min_length=1, examples=["杭州一窗科技有限公司"])
 
 
@@ -84,9 +85,11 @@ class Certificate(_Part):
     number: str = Field(min_length=1, examples=["330100984437842"])
     issued_at: AwareDatetime
     kind: str | None = Field(
-        default=None, pattern=r"^[a-z][a-z0-9-]*$", examples=["business-licence"],
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        examples=["business-licence"],
         description="Its kind in the e-certificate library (电子证照库).",
-    )  # fmt: skip
+    )
     holders: tuple[Holder, ...] = Field(default=(), description="Who holds it.")
     replaces: bool = Field(
         default=False, description="It replaces the holders' earlier ones of its kind."
@@ -115,7 +118,7 @@ class ApplicationSubmitted(Event):
         default=(), description="Codes of the materials the applicant handed in or uploaded."
     )
     delivery: Delivery
-    # issue 4
+    # at the hall: a visit, how the result is collected, materials deferred (容缺)
     in_person: bool = Field(default=False, description="Filed at a hall's window: a visit.")
     collection: Literal["electronic", "pickup", "express"] = Field(
         default="electronic", description="How the paper result, if any, reaches the applicant."
@@ -158,7 +161,7 @@ class SubtaskDispatched(Event):
     inputs: dict[str, Any] = Field(description="Mapped from the form and upstream outputs.")
     materials: tuple[str, ...] = Field(default=(), description="Codes of the materials at hand.")
     time_limit_days: int = Field(ge=1, description="Working days the department has.")
-    # issue 4
+    # the department's time limit, and the materials it proceeds without
     due_at: AwareDatetime | None = Field(default=None, description="The department's deadline.")
     deferred_materials: tuple[str, ...] = Field(
         default=(), description="Accepted as deficient (容缺): proceed without them."
@@ -242,7 +245,7 @@ class SupplementNoticeIssued(_ToApplicant):
     notice_id: str = Field(min_length=1, examples=["S1"])
     requests: tuple[SupplementRequest, ...] = Field(min_length=1)
     due_at: AwareDatetime | None = Field(
-        default=None, description="Unanswered by then, the application lapses (issue 4)."
+        default=None, description="Unanswered by then, the application lapses."
     )
 
 
@@ -266,7 +269,7 @@ class OutcomeDecided(_ToApplicant):
     reasons: tuple[Reason, ...] = Field(
         default=(), description="Every department's reason, when rejected."
     )
-    # issue 4: the application's clock, for statistics and supervision
+    # the application's clock, for statistics and supervision
     started_at: AwareDatetime | None = Field(default=None, description="When the count began.")
     promised_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
     statutory_due_at: AwareDatetime | None = Field(default=None, description="After pauses.")
@@ -303,7 +306,7 @@ class NoticeDeliveryFailed(Event):
     error: str = Field(min_length=1)
 
 
-# issue 4: time limits, supervision, visits, evaluations
+# time limits, supervision, visits, evaluations
 
 
 @register
@@ -417,9 +420,11 @@ class ResultRecorded(Event):
 
 _DATASET = Field(pattern=r"^[a-z][a-z0-9-]*$", examples=["population"])
 _LOOKUP_KEY = Field(
-    min_length=1, max_length=200, examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:lookup:1"],
+    min_length=1,
+    max_length=200,
+    examples=["0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f:lookup:1"],
     description="One lookup of an application: <application_id>:lookup:<n>.",
-)  # fmt: skip
+)
 
 
 class WantedRecord(_Part):
@@ -430,9 +435,10 @@ class WantedRecord(_Part):
 class _DatasetPart(_Part):
     dataset: str = _DATASET
     purpose: str = Field(
-        min_length=1, examples=["amr-licence"],
+        min_length=1,
+        examples=["amr-licence"],
         description="The sub-task the records serve; *intake when they serve several.",
-    )  # fmt: skip
+    )
     materials: tuple[str, ...] = Field(min_length=1, description="The materials they are.")
     subtasks: tuple[str, ...] = Field(min_length=1, description="The sub-tasks they serve.")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from contracts.envelope import Envelope, Event
 
 E = TypeVar("E", bound=type[Event])
+M = TypeVar("M", bound=Event)
+N = TypeVar("N", bound=Event)
 
 _models: dict[tuple[str, int], type[Event]] = {}
 
@@ -14,6 +16,16 @@ _models: dict[tuple[str, int], type[Event]] = {}
 class UnknownEventType(LookupError):
     def __init__(self, event_type: str, schema_version: int) -> None:
         super().__init__(f"unknown event type {event_type!r} version {schema_version}")
+
+
+class UnexpectedEvent(TypeError):
+    """An event of another model than its reader expects: it was handed to the wrong reader."""
+
+    def __init__(self, event: Event, expected: str) -> None:
+        super().__init__(
+            f"{event.event_type} (schema version {event.schema_version},"
+            f" {type(event).__name__}) where {expected} was expected"
+        )
 
 
 def register(model: E) -> E:
@@ -38,3 +50,21 @@ def registered() -> dict[tuple[str, int], type[Event]]:
 def decode(envelope: Envelope) -> Event:
     """The typed payload of an envelope; raises UnknownEventType or pydantic.ValidationError."""
     return model_for(envelope.event_type, envelope.schema_version).model_validate(envelope.payload)
+
+
+@overload
+def narrow(event: Event, model: type[M], /) -> M: ...
+@overload
+def narrow(event: Event, model: type[M], other: type[N], /) -> M | N: ...
+def narrow(event: Event, *models: type[Event]) -> Event:
+    """`event` as one of `models`; raises UnexpectedEvent, naming what it is and what was
+    expected, if it is none of them."""
+    if isinstance(event, models):
+        return event
+    raise UnexpectedEvent(event, " or ".join(m.__name__ for m in models))
+
+
+def decode_as(envelope: Envelope, model: type[M]) -> M:
+    """The typed payload of an envelope, of `model`; raises UnknownEventType,
+    pydantic.ValidationError, or UnexpectedEvent when its type decodes to another model."""
+    return narrow(decode(envelope), model)

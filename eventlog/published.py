@@ -113,11 +113,11 @@ class PublishedOffsets:
         del book.offsets[:cut], book.positions[:cut]
 
 
-def encode(markers: Mapping[TopicPartition, Marker]) -> dict[str, list[int | str]]:
+def markers_for_storage(markers: Mapping[TopicPartition, Marker]) -> dict[str, list[int | str]]:
     return {f"{t}/{p}": [m.offset, str(m.event_id)] for (t, p), m in markers.items()}
 
 
-def decode(stored: Mapping[str, list[int | str]]) -> dict[TopicPartition, Marker]:
+def markers_from_storage(stored: Mapping[str, list[int | str]]) -> dict[TopicPartition, Marker]:
     decoded: dict[TopicPartition, Marker] = {}
     for key, (offset, event_id) in stored.items():
         topic, _, partition = key.rpartition("/")

@@ -23,7 +23,13 @@ import asyncpg
 import structlog
 
 from eventlog.broker_watch import BrokerWatch
-from eventlog.published import Placed, PublishedOffsets, TopicPartition, decode, encode
+from eventlog.published import (
+    Placed,
+    PublishedOffsets,
+    TopicPartition,
+    markers_for_storage,
+    markers_from_storage,
+)
 from eventlog.store import SELECT_EVENTS, Connection, RecordedEvent, to_recorded
 from eventlog.tailing import appends_channel, first_of
 
@@ -109,7 +115,7 @@ class Relay:
                 " WHERE position = $1 RETURNING true",
                 checkpoint,
                 events[-1].position,
-                json.dumps(encode(self.offsets.last_acknowledged)),
+                json.dumps(markers_for_storage(self.offsets.last_acknowledged)),
             )
         if not moved:  # someone rewound the checkpoint meanwhile: their word stands
             log.info("relay checkpoint was moved by a republish; going on from there")
@@ -169,7 +175,7 @@ class Relay:
 
     async def _restore(self, conn: Connection) -> None:
         stored = await conn.fetchval("SELECT acked_offsets FROM relay_checkpoint")
-        self.offsets = PublishedOffsets(decode(json.loads(stored)))
+        self.offsets = PublishedOffsets(markers_from_storage(json.loads(stored)))
 
     async def _look_at_broker(self) -> None:
         """Has the broker lost what it acknowledged? If not, how far was it consumed?"""

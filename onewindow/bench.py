@@ -40,10 +40,12 @@ class EventlogFigures:
 
 def _event(application_id: uuid.UUID, n: int) -> Envelope:
     payload = SubtaskCompleted(
-        subtask="amr-licence", department="amr", filing_key=f"{application_id}:amr-licence:1",
+        subtask="amr-licence",
+        department="amr",
+        filing_key=f"{application_id}:amr-licence:1",
         legacy_receipt=f"AMR{n:08d}",
         outputs={"licence_number": f"{n:015d}", "credit_code": "91330106MA2XXXXX0X"},
-    )  # fmt: skip
+    )
     return Envelope.new(payload, application_id=application_id, producer="bench")
 
 
@@ -72,9 +74,11 @@ async def bench_eventlog(
         for b in range(batched // batch_size):
             apps = [uuid7() for _ in range(batch_size // 5)]
             batches.append(
-                [StreamAppend(f"application-{a}", 0, [_event(a, b * 5 + i) for i in range(5)])
-                 for a in apps]
-            )  # fmt: skip
+                [
+                    StreamAppend(f"application-{a}", 0, [_event(a, b * 5 + i) for i in range(5)])
+                    for a in apps
+                ]
+            )
 
         async def write_batches(w: int) -> None:
             for batch in batches[w::writers]:

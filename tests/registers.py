@@ -52,10 +52,13 @@ def agreeing(
             record = {f: values.get(f, f"{f} of {wanted.key}") for f in wanted.fields}
             records.append(
                 FetchedRecord(
-                    key=wanted.key, found=True, record=record, version="2026-03-01T00:00:00Z",
+                    key=wanted.key,
+                    found=True,
+                    record=record,
+                    version="2026-03-01T00:00:00Z",
                     digest="sha256:" + "0" * 64,
                 )
-            )  # fmt: skip
+            )
         answers.append(DatasetAnswer(**common, available=True, records=tuple(records), attempts=1))
     return RegisterLookupAnswered(
         lookup_key=request.lookup_key, matter=request.matter, answers=tuple(answers)

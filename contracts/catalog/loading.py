@@ -33,10 +33,12 @@ def load_catalog(path: Path | None = None) -> Catalog:
             kind = material.certificate_kind
             if kind is not None and kind not in issued:
                 raise CatalogError(
-                    sources[code], code, f"materials[{material.code}].source",
+                    sources[code],
+                    code,
+                    f"materials[{material.code}].source",
                     f"no matter issues a certificate of kind {kind!r}, so the library never"
                     f" holds one; issued kinds: {', '.join(sorted(issued))}",
-                )  # fmt: skip
+                )
     return Catalog(matters=matters)
 
 

@@ -144,14 +144,18 @@ class Matter(_Frozen):
     promised_days: PositiveInt = Field(description="promised time limit, working days")
     statutory_days: PositiveInt = Field(description="statutory time limit, working days")
     supplement_days: int = Field(
-        default=10, ge=1, le=60,
+        default=10,
+        ge=1,
+        le=60,
         description="working days the applicant has to answer a supplement notice (补正期限); "
         "unanswered by then, the application lapses",
-    )  # fmt: skip
+    )
     follow_up_days: int = Field(
-        default=15, ge=1, le=60,
+        default=15,
+        ge=1,
+        le=60,
         description="working days a clerk has to close the follow-up of a low rating (差评整改)",
-    )  # fmt: skip
+    )
     max_visits: int = Field(default=1, ge=0, description="in-person visits at most (最多跑一次)")
     form: Mapping[str, Any] = Field(description="JSON Schema, draft 2020-12")
     materials: tuple[Material, ...]

@@ -55,14 +55,17 @@ def dead_letter_headers_schema(example: list[tuple[str, bytes]]) -> dict[str, An
             name: {"type": "string", "minLength": 1, "description": meaning}
             for name, meaning in DEAD_LETTER_HEADERS.items()
         }
-        | {"dead_letter_source": {
-            "type": "string", "pattern": "^.+/[0-9]+/[0-9]+$",
-            "description": DEAD_LETTER_HEADERS["dead_letter_source"],
-        }},
+        | {
+            "dead_letter_source": {
+                "type": "string",
+                "pattern": "^.+/[0-9]+/[0-9]+$",
+                "description": DEAD_LETTER_HEADERS["dead_letter_source"],
+            }
+        },
         "required": list(DEAD_LETTER_HEADERS),
         "additionalProperties": {"type": "string"},
         "examples": [{name: raw.decode() for name, raw in example}],
-    }  # fmt: skip
+    }
 
 
 def dead_letter_operation() -> dict[str, Any]:

@@ -104,11 +104,16 @@ def bench_flow(
     if target and replicas != 1:
         raise typer.BadParameter("is for the own stack, not a --target", param_hint="--replicas")
     setup = FlowSetup(
-        applications, weights, str(pace), concurrency, legacy_latency,
+        applications,
+        weights,
+        str(pace),
+        concurrency,
+        legacy_latency,
         replicas=None if target else replicas,
-    )  # fmt: skip
-    with _flow_target(target, workdir, database_url, legacy_url, target_home,
-                      webhook_secret, replicas) as reached:  # fmt: skip
+    )
+    with _flow_target(
+        target, workdir, database_url, legacy_url, target_home, webhook_secret, replicas
+    ) as reached:
         flow = run(reached, setup, pace, timeout)
     figures = as_dict(flow.figures)
     typer.echo(as_table(flow.figures))

@@ -27,8 +27,8 @@ def published_services() -> list[Any]:
     from services.intake.bootstrap import build as intake
     from services.notifier.bootstrap import NotifierSettings
     from services.notifier.bootstrap import build as notifier
-    from services.router.bootstrap import RouterSettings
     from services.router.bootstrap import build as router
+    from services.router.settings import RouterSettings
 
     return [
         intake(IntakeSettings.model_construct()),

@@ -46,8 +46,9 @@ def stats(
     try:
         report = asyncio.run(run())
     except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
-        typer.secho("error: intake's read model is missing or old; start intake once", fg="red",
-                    err=True)  # fmt: skip
+        typer.secho(
+            "error: intake's read model is missing or old; start intake once", fg="red", err=True
+        )
         raise typer.Exit(1) from None
     typer.echo(report.model_dump_json(indent=2) if as_json else as_text(report))
 

@@ -80,8 +80,9 @@ class EmbeddedBroker:
         from aiokafka.admin import AIOKafkaAdminClient
 
         async def probe() -> None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers,
-                                        request_timeout_ms=2000)  # fmt: skip
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=2000
+            )
             try:
                 await admin.start()
                 await admin.list_topics()

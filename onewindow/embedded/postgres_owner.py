@@ -19,8 +19,9 @@ def server_identity() -> tuple[int, int] | None:
     try:
         entry = pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "-s", "/bin/bash", PG_SYSTEM_USER], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["useradd", "-s", "/bin/bash", PG_SYSTEM_USER], check=True, capture_output=True
+        )
         entry = pwd.getpwnam(PG_SYSTEM_USER)
     return entry.pw_uid, entry.pw_gid
 

@@ -51,9 +51,11 @@ def healing(
     offered_after = [
         t
         for o in offers
-        if o.first_sent is not None and o.first_sent >= fault.started
-        and (a := arrivals.get(o.key)) is not None and (t := a.first_outcome_at) is not None
-    ]  # fmt: skip
+        if o.first_sent is not None
+        and o.first_sent >= fault.started
+        and (a := arrivals.get(o.key)) is not None
+        and (t := a.first_outcome_at) is not None
+    ]
     return Healing(
         kind=fault.planned.kind,
         target=fault.planned.target,

@@ -42,10 +42,12 @@ def plot_flow(
     latency.set_ylabel("submit → one result (s)")
     latency.grid(alpha=0.3)
     axis = list(range(seconds))
-    throughput.step(axis, counts_per_second(taken, start, seconds), where="post",
-                    label="accepted/s")  # fmt: skip
-    throughput.step(axis, counts_per_second(ends, start, seconds), where="post",
-                    label="one results/s")  # fmt: skip
+    throughput.step(
+        axis, counts_per_second(taken, start, seconds), where="post", label="accepted/s"
+    )
+    throughput.step(
+        axis, counts_per_second(ends, start, seconds), where="post", label="one results/s"
+    )
     throughput.set_xlabel("seconds since the first submit")
     throughput.set_ylabel("per second")
     throughput.legend()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from eventlog.reading import ServiceLogs
 from onewindow.commands.options import SCHEMAS
 
 
@@ -11,10 +12,7 @@ async def newest_positions(database_url: str) -> dict[str, int]:
     """The newest position of every service's log (0 when empty)."""
     conn = await asyncpg.connect(database_url)
     try:
-        return {
-            schema: await conn.fetchval(f'SELECT coalesce(max(position), 0) FROM "{schema}".events')
-            for schema in SCHEMAS
-        }
+        return await ServiceLogs(conn, SCHEMAS).heads()
     finally:
         await conn.close()
 
@@ -24,11 +22,6 @@ async def appended_since(database_url: str, before: dict[str, int]) -> dict[str,
     positions come from an identity column, which a rolled-back append leaves a gap in."""
     conn = await asyncpg.connect(database_url)
     try:
-        return {
-            schema: await conn.fetchval(
-                f'SELECT count(*) FROM "{schema}".events WHERE position > $1', position
-            )
-            for schema, position in before.items()
-        }
+        return await ServiceLogs(conn, list(before)).counts_after(before)
     finally:
         await conn.close()

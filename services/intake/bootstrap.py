@@ -20,7 +20,7 @@ from services.intake.entrypoints.catalog import catalog_routes
 from services.intake.entrypoints.certificates import certificate_routes
 from services.intake.entrypoints.follow_ups import follow_up_routes
 from services.intake.entrypoints.guard import fallback_routes
-from services.intake.entrypoints.ops import ops_routes
+from services.intake.entrypoints.ops.routes import ops_routes
 from services.intake.entrypoints.stats import stats_routes
 from services.intake.handlers import Rules, project
 from services.intake.settings import IntakeSettings

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
 from contracts.calendar import load_calendar
 from contracts.catalog import load_catalog
 from contracts.departments import DEPARTMENTS
@@ -21,18 +19,11 @@ from contracts.topics import (
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
-from runtime.settings import ServiceSettings
 from services.router.entrypoints.ticker import ticker
 from services.router.handlers import DERIVED, handle_with, process_stream
+from services.router.settings import RouterSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class RouterSettings(ServiceSettings):
-    http_port: int = 8002
-    clock_tick_seconds: float = Field(
-        30.0, gt=0, description="How often the ticker looks for clock marks due (80 %, 100 %)."
-    )
 
 
 def build(settings: RouterSettings | None = None, *, schema: str = "router") -> Service:

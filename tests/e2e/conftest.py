@@ -12,6 +12,7 @@ import yaml
 
 from contracts.registers import DATASETS
 from onewindow.applicant import Applicant, issue_keys
+from onewindow.demo_view import OUTCOME_NOTICES
 from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, WEBHOOK_RECEIVER, Stack
 from onewindow.webhook import WebhookReceiver
@@ -21,12 +22,14 @@ DEPARTMENTS_FILE = HERE / "departments.yaml"
 # a register made to fail is read again soon, and a failing one answers "unavailable" soon
 REGISTERS = {
     "defaults": {
-        "timeout_seconds": 5, "max_attempts": 3, "give_up_seconds": 5,
+        "timeout_seconds": 5,
+        "max_attempts": 3,
+        "give_up_seconds": 5,
         "backoff": {"base_seconds": 0.05, "cap_seconds": 0.2},
         "breaker": {"failure_threshold": 5, "open_seconds": 3, "half_open_probes": 1},
     },
     "registers": {},
-}  # fmt: skip
+}
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 FAST = {
@@ -105,6 +108,32 @@ async def eventually(check: Any, timeout: float = 60.0, every: float = 0.2) -> A
     async with asyncio.timeout(timeout):
         while not (found := await check()):
             await asyncio.sleep(every)
+    return found
+
+
+async def submitted(applicant: Applicant, body: dict[str, Any]) -> str:
+    response = await applicant.submit(body)
+    assert response.status_code == 202, response.text
+    return str(response.json()["application_id"])
+
+
+async def settled(applicant: Applicant, application_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The application once decided and its notice delivered (or failed)."""
+    last: dict[str, Any] = {}
+
+    async def done() -> dict[str, Any] | None:
+        last.update(await applicant.application(application_id))
+        decided = last["status"] in ("approved", "rejected", "withdrawn")
+        noticed = any(n["notice"] in OUTCOME_NOTICES for n in last["notices"])
+        return last if decided and noticed else None
+
+    try:
+        found: dict[str, Any] = await eventually(done, timeout)
+    except TimeoutError:
+        progress = {s["subtask"]: s["status"] for s in last.get("subtasks", [])}
+        raise AssertionError(
+            f"{application_id} not settled: {last.get('status')} {progress}"
+        ) from None
     return found
 
 

@@ -20,8 +20,7 @@ from contracts.events import RegisterLookupAnswered
 from onewindow.applicant import Applicant, application_body
 from onewindow.stack import Stack
 from onewindow.webhook import WebhookReceiver
-from tests.e2e.conftest import eventually, leaked_lines
-from tests.e2e.test_flow import settled, submitted
+from tests.e2e.conftest import eventually, leaked_lines, settled, submitted
 
 pytestmark = pytest.mark.e2e
 CATALOG = load_catalog()
@@ -141,9 +140,11 @@ async def test_a_register_down_ends_in_one_notice_asking_to_upload_never_a_stall
     async with web.client() as http:
         uploaded = await http.post(
             f"/v1/applications/{application_id}/supplements",
-            json={"notice_id": state["supplement"]["notice_id"],
-                  "materials": ["financial-statements"]},
-        )  # fmt: skip
+            json={
+                "notice_id": state["supplement"]["notice_id"],
+                "materials": ["financial-statements"],
+            },
+        )
     assert uploaded.status_code == 202, uploaded.text
     final = await settled(web, application_id, timeout=90)
     assert final["status"] == "approved"

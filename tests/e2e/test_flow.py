@@ -13,39 +13,12 @@ import pytest
 
 from contracts.catalog import load_catalog
 from onewindow.applicant import Applicant, application_body
-from onewindow.demo_view import OUTCOME_NOTICES
 from onewindow.stack import Stack
 from onewindow.webhook import WebhookReceiver
-from tests.e2e.conftest import eventually, leaked_lines
+from tests.e2e.conftest import eventually, leaked_lines, settled, submitted
 
 pytestmark = pytest.mark.e2e
 CATALOG = load_catalog()
-
-
-async def submitted(applicant: Applicant, body: dict[str, Any]) -> str:
-    response = await applicant.submit(body)
-    assert response.status_code == 202, response.text
-    return str(response.json()["application_id"])
-
-
-async def settled(applicant: Applicant, application_id: str, timeout: float = 60) -> dict[str, Any]:
-    """The application once decided and its notice delivered (or failed)."""
-    last: dict[str, Any] = {}
-
-    async def done() -> dict[str, Any] | None:
-        last.update(await applicant.application(application_id))
-        decided = last["status"] in ("approved", "rejected", "withdrawn")
-        noticed = any(n["notice"] in OUTCOME_NOTICES for n in last["notices"])
-        return last if decided and noticed else None
-
-    try:
-        found: dict[str, Any] = await eventually(done, timeout)
-    except TimeoutError:
-        progress = {s["subtask"]: s["status"] for s in last.get("subtasks", [])}
-        raise AssertionError(
-            f"{application_id} not settled: {last.get('status')} {progress}"
-        ) from None
-    return found
 
 
 async def mails_to(legacy: httpx.AsyncClient, address: str) -> list[dict[str, Any]]:

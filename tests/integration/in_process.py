@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from runtime.service import Service
 from services.intake.bootstrap import IntakeSettings, build
@@ -40,3 +41,27 @@ async def client_of(service: Service) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=service.asgi())
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
         yield client
+
+
+async def start_at_the_end(kafka: str, services: list[Service]) -> None:
+    """Commit each consumer group's offsets at the topics' ends: the events other tests left
+    on the shared topics are not handled again."""
+    for service in services:
+        for consumer in service.consumers:
+            group = AIOKafkaConsumer(
+                bootstrap_servers=kafka,
+                group_id=f"{service.name}.{consumer.name}",
+                enable_auto_commit=False,
+            )
+            await group.start()
+            try:
+                partitions = [
+                    TopicPartition(topic, p)
+                    for topic in consumer.topics
+                    for p in group.partitions_for_topic(topic) or ()
+                ]
+                if partitions:
+                    group.assign(partitions)
+                    await group.commit(dict(await group.end_offsets(partitions)))
+            finally:
+                await group.stop()

@@ -91,8 +91,10 @@ async def rechain(conn: Connection, stream_id: str, from_version: int) -> None:
         )
         await conn.execute(
             "UPDATE events SET prev_hash = $1, hash = $2 WHERE position = $3",
-            prev, digest, recorded.position,
-        )  # fmt: skip
+            prev,
+            digest,
+            recorded.position,
+        )
         prev = digest
 
 
@@ -175,15 +177,17 @@ async def test_an_event_inserted_with_its_chain_recomputed_is_named(
     by_position = {t.position: (t.stream_id, t.version, t.problem) for t in found.tampering}
     assert by_position == {
         old_v2: (
-            "s-2", 3,
+            "s-2",
+            3,
             "checkpoint #1 signed s-2 v2 at this position: moved, renumbered or replaced",
         ),
         inserted: (
-            "s-2", 2,
+            "s-2",
+            2,
             "inserted: after the positions covered (up to 10) yet before versions of its "
             "stream that are covered",
         ),
-    }  # fmt: skip
+    }
 
 
 async def test_an_event_inserted_into_a_gap_of_positions_is_named(

@@ -89,9 +89,10 @@ async def test_malformed_records_go_to_dead_letters_and_do_not_block(
     key, value, headers = to_kafka(good)
     bad_id = [(k, b"not-a-uuid" if k == "event_id" else v) for k, v in headers]
     await _produce(
-        stack.kafka, topic,
+        stack.kafka,
+        topic,
         [(key, b"{not json", headers), (key, value, bad_id), (key, value, headers)],
-    )  # fmt: skip
+    )
     consumer = _start(stack, schema_name, topic, group, tmp_path / "crashed")
     try:
 

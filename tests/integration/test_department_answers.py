@@ -39,15 +39,14 @@ from eventlog.store import EventStore
 from onewindow.applicant import application_body
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
-from services.intake.adapters.ops_timeline import logged_events
+from services.intake.adapters.ops.timeline import logged_events
 from services.intake.adapters.rebuild import rebuild_read_model
 from services.router import bootstrap as router
 from services.router.handlers import process_stream
 from tests.conftest import Stack
 from tests.helpers import dead_letter_reasons
-from tests.integration.in_process import client_of, intake_on
-from tests.integration.test_intake_read_model import OUTPUTS, snapshot
-from tests.integration.test_tracing_flow import start_at_the_end
+from tests.integration.in_process import client_of, intake_on, start_at_the_end
+from tests.integration.read_model import OUTPUTS, snapshot
 from tests.registers import agreeing
 
 
@@ -119,10 +118,12 @@ class Window:
     async def complete(self, subtask: str, round_: int = 1, **changes: Any) -> Envelope:
         task = await self.dispatch(subtask, round_)
         done = SubtaskCompleted(
-            subtask=subtask, department=str(task.payload["department"]),
-            filing_key=str(task.payload["filing_key"]), legacy_receipt=f"R-{subtask}",
+            subtask=subtask,
+            department=str(task.payload["department"]),
+            filing_key=str(task.payload["filing_key"]),
+            legacy_receipt=f"R-{subtask}",
             outputs=OUTPUTS[subtask],
-        ).model_copy(update=changes)  # fmt: skip
+        ).model_copy(update=changes)
         return await self.answer(task, done)
 
     async def judged(self, answer: Envelope) -> Envelope:
@@ -130,11 +131,14 @@ class Window:
 
         async def recorded() -> Envelope | None:
             return next(
-                (e for e in await self.router_log() if e.event_type in
-                 ("ResultRecorded", "ResultIgnored")
-                 and e.payload["result"]["event_id"] == str(answer.event_id)),
+                (
+                    e
+                    for e in await self.router_log()
+                    if e.event_type in ("ResultRecorded", "ResultIgnored")
+                    and e.payload["result"]["event_id"] == str(answer.event_id)
+                ),
                 None,
-            )  # fmt: skip
+            )
 
         return await until(recorded)
 
@@ -162,9 +166,11 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
     registers_schema = f"t_reg_{uuid4().hex[:8]}"
     await migrate_async(stack.database_url, registers_schema)
     registers = await asyncpg.create_pool(
-        stack.database_url, min_size=1, max_size=2,
+        stack.database_url,
+        min_size=1,
+        max_size=2,
         server_settings={"search_path": registers_schema},
-    )  # fmt: skip
+    )
     started: list[Service] = []
     try:
         for service in services:
@@ -187,11 +193,12 @@ async def window(stack: Stack) -> AsyncIterator[Window]:
 def seen(page: dict[str, Any]) -> dict[str, Any]:
     """What the applicant sees of the sub-tasks: status, receipt, outputs, and the timeline."""
     return {
-        "subtasks": {s["subtask"]: (s["status"], s["legacy_receipt"], s["outputs"])
-                     for s in page["subtasks"]},
+        "subtasks": {
+            s["subtask"]: (s["status"], s["legacy_receipt"], s["outputs"]) for s in page["subtasks"]
+        },
         "outputs": page["outputs"],
         "timeline": [(t["event_type"], t["summary"]) for t in page["timeline"]],
-    }  # fmt: skip
+    }
 
 
 async def test_wrong_answers_change_nothing_the_applicant_sees(

@@ -21,9 +21,9 @@ from services.dept_adapter.domain.events import FilingRequested
 from services.dept_adapter.domain.filing import stream_of
 from services.dept_adapter.domain.signature import signed
 from tests.conftest import Stack
+from tests.integration.dept_adapter_support import SECRET
+from tests.integration.dept_adapter_support import running as adapter_running
 from tests.integration.in_process import running
-from tests.integration.test_dept_adapter_support import SECRET
-from tests.integration.test_dept_adapter_support import running as adapter_running
 
 
 async def accepted_filing(store: EventStore) -> tuple[str, str]:

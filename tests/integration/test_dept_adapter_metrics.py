@@ -5,7 +5,7 @@ call, and each department's breaker shows in the registry /metrics serves."""
 from __future__ import annotations
 
 from runtime.metrics import REGISTRY
-from tests.integration.test_dept_adapter_support import Adapter, adapter, legacy_sim
+from tests.integration.dept_adapter_support import Adapter, adapter, legacy_sim
 
 __all__ = ["adapter", "legacy_sim"]  # fixtures
 CALL = {"department": "amr", "protocol": "rest", "call": "submit"}

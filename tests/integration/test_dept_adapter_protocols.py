@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from services.dept_adapter.domain.signature import signed
-from tests.integration.test_dept_adapter_support import (
+from tests.integration.dept_adapter_support import (
     SECRET,
     Adapter,
     adapter,

@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 import httpx
 
-from tests.integration.test_dept_adapter_support import (
+from tests.integration.dept_adapter_support import (
     Adapter,
     adapter,
     adapter_on,

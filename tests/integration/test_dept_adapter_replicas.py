@@ -14,7 +14,7 @@ from onewindow.embedded.ports import free_port
 from runtime.claims import Claims
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.entrypoints.filing import FILING_CLAIMS
-from tests.integration.test_dept_adapter_support import Adapter, adapter_on, legacy_sim, running
+from tests.integration.dept_adapter_support import Adapter, adapter_on, legacy_sim, running
 
 __all__ = ["legacy_sim"]  # fixtures
 
@@ -43,10 +43,9 @@ async def test_two_replicas_call_a_legacy_system_once_per_filing(
         for key in keys:
             await first.wait_for(key, "SubtaskCompleted")
         await asyncio.sleep(1.0)  # a late second call would show in the ledger now
+        once = {"requests": 1, "filings": 1, "cancellations": 0}
         for key, department in keys.items():
-            assert await first.ledger(department, key) == {
-                "requests": 1, "filings": 1, "cancellations": 0,
-            }, department  # fmt: skip
+            assert await first.ledger(department, key) == once, department
             types = [e.event_type for e in await first.stream(key)]
             assert types.count("SubtaskCompleted") == 1 and len(types) == len(set(types))
 

@@ -68,9 +68,11 @@ def test_broker_roundtrip(tmp_path: Path) -> None:
             await producer.stop()
 
         consumer = AIOKafkaConsumer(
-            "probe", bootstrap_servers=bootstrap, group_id="probe-group",
+            "probe",
+            bootstrap_servers=bootstrap,
+            group_id="probe-group",
             auto_offset_reset="earliest",
-        )  # fmt: skip
+        )
         await consumer.start()
         got: list[bytes] = []
         try:

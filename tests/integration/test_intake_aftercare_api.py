@@ -1,4 +1,4 @@
-"""intake's issue-4 endpoints against a started intake (real PostgreSQL and broker): visits,
+"""intake's aftercare endpoints against a started intake (real PostgreSQL and broker): visits,
 deficiency hand-ins, collection, evaluations and follow-ups, statistics access, validation."""
 
 from __future__ import annotations
@@ -6,59 +6,24 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
 
 import httpx
 
-from contracts.catalog import EXAMPLES_DIR
-from contracts.envelope import Envelope, Event
-from contracts.events import Delivery, OutcomeDecided, ResultHeld, TimeLimitExceeded
+from contracts.events import ResultHeld, TimeLimitExceeded
 from runtime.service import Service
-from services.intake.adapters.projection import apply
+from tests.integration.applications import (
+    decide,
+    example,
+    filed,
+    router_says,
+    submit,
+    to_applicant,
+)
 from tests.integration.in_process import Keyed
-
-DELIVERY = Delivery(channel="email", address="chen@example.cn")
-
-
-def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
-    body = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text(encoding="utf-8"))
-    body["delivery"] = {"channel": "email", "address": "chen@example.cn"}
-    return body | changes
 
 
 def soon(days: int = 5) -> str:
     return (date.today() + timedelta(days=days)).isoformat()
-
-
-async def submit(http: httpx.AsyncClient, headers: dict[str, str], body: Any) -> httpx.Response:
-    return await http.post(
-        "/v1/applications", json=body, headers=headers | {"Idempotency-Key": str(uuid4())}
-    )
-
-
-async def filed(http: httpx.AsyncClient, headers: dict[str, str], body: Any) -> tuple[str, UUID]:
-    answer = await submit(http, headers, body)
-    assert answer.status_code == 202, answer.text
-    return answer.json()["status_url"], UUID(answer.json()["application_id"])
-
-
-async def router_says(intake: Service, application_id: UUID, event: Event) -> None:
-    """What the read model's consumer does with a router event: apply it."""
-    envelope = Envelope.new(event, application_id=application_id, producer="router")
-    async with intake.pool.acquire() as conn, conn.transaction():
-        assert await apply(conn, envelope)
-
-
-def _to_applicant(matter: str = "business-startup") -> dict[str, Any]:
-    return dict(matter=matter, matter_name="企业开办", receipt_number="YC",
-                applicant_name="陈思远", delivery=DELIVERY)  # fmt: skip
-
-
-async def decide(intake: Service, application_id: UUID, decision: str = "approved") -> None:
-    await router_says(intake, application_id, OutcomeDecided(
-        **_to_applicant(), decision=decision, working_days=0.5, on_time=True,
-        promised_due_at=datetime(2026, 12, 1, tzinfo=UTC),
-    ))  # fmt: skip
 
 
 def _errors(answer: httpx.Response) -> list[tuple[str, str]]:
@@ -132,17 +97,20 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
 ) -> None:
     web, clerk = await keyed("web"), await keyed("clerk")
     body = example(
-        materials=["premises-proof"], deferred_materials=["employee-list"],
+        materials=["premises-proof"],
+        deferred_materials=["employee-list"],
         materials_promised_by=soon(),
-    )  # fmt: skip
+    )
     url, app = await filed(http, web, body)
     view = (await http.get(url, headers=web)).json()
     assert view["deferred"] == {
-        "materials": ["employee-list"], "promised_by": soon(), "handed_in": [],
+        "materials": ["employee-list"],
+        "promised_by": soon(),
+        "handed_in": [],
         "owed": ["employee-list"],
-    }  # fmt: skip
+    }
     await router_says(intake, app, ResultHeld(
-        **_to_applicant(), missing=("employee-list",), promised_by=date.fromisoformat(soon()),
+        **to_applicant(), missing=("employee-list",), promised_by=date.fromisoformat(soon()),
     ))  # fmt: skip
     view = (await http.get(url, headers=web)).json()
     assert view["status"] == "result_held" and view["held"]["missing"] == ["employee-list"]
@@ -155,8 +123,9 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
         ("materials", "too_short")
     ]
     # the web client cannot see it at a counter, but a clerk hands it in for the applicant
-    handed = await http.post(f"{url}/materials", json={"materials": ["employee-list"]},
-                             headers=clerk)  # fmt: skip
+    handed = await http.post(
+        f"{url}/materials", json={"materials": ["employee-list"]}, headers=clerk
+    )
     assert handed.status_code == 202, handed.text
     again = await http.post(f"{url}/materials", json={"materials": ["employee-list"]}, headers=web)
     assert again.status_code == 409 and again.json()["code"] == "nothing_owed"
@@ -168,8 +137,9 @@ async def test_deferred_materials_are_owed_held_for_and_handed_in(
     assert view["status"] == "approved" and view["held"] is None
 
     url, _ = await filed(http, web, example())
-    nothing = await http.post(f"{url}/materials", json={"materials": ["employee-list"]},
-                              headers=web)  # fmt: skip
+    nothing = await http.post(
+        f"{url}/materials", json={"materials": ["employee-list"]}, headers=web
+    )
     assert nothing.status_code == 409 and nothing.json()["code"] == "nothing_owed"
 
 
@@ -225,8 +195,9 @@ async def test_a_low_rating_opens_a_follow_up_a_clerk_closes(
     (case,) = view["follow_ups"]
     assert (case["case_id"], case["state"], case["time_limit_days"]) == (f"FU-{app}", "open", 15)
     assert [t["event_type"] for t in view["timeline"]][-2:] == [
-        "ApplicationEvaluated", "FollowUpOpened",
-    ]  # fmt: skip
+        "ApplicationEvaluated",
+        "FollowUpOpened",
+    ]
 
     async def listed(state: str) -> list[str]:
         answer = await http.get("/v1/follow-ups", params={"state": state}, headers=clerk)

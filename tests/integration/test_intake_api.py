@@ -13,22 +13,15 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from contracts.catalog import EXAMPLES_DIR
 from contracts.envelope import Envelope
 from contracts.events import Delivery, MissingMaterial, SupplementNoticeIssued, SupplementRequest
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
+from tests.integration.applications import example, submit
 from tests.integration.in_process import intake_on, running
 
 Keyed = Callable[..., Awaitable[dict[str, str]]]
-
-
-def example(matter: str = "business-startup", **changes: Any) -> dict[str, Any]:
-    body = json.loads((EXAMPLES_DIR / f"{matter}.json").read_text(encoding="utf-8"))
-    body["delivery"] = {"channel": "email", "address": "chen@example.cn"}
-    body.update(changes)
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +40,6 @@ def keyed(intake: Service) -> Keyed:
         return found | ({"Idempotency-Key": idempotency} if idempotency else {})
 
     return headers
-
-
-async def submit(
-    http: httpx.AsyncClient, headers: dict[str, str], body: Any, key: str | None = None
-) -> httpx.Response:
-    return await http.post(
-        "/v1/applications", json=body, headers=headers | {"Idempotency-Key": key or str(uuid4())}
-    )
 
 
 async def test_submitted_application_is_visible_at_once(
@@ -211,9 +196,10 @@ async def test_transport_errors(http: httpx.AsyncClient, keyed: Keyed) -> None:
     )
     assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
     text = await http.post(
-        "/v1/applications", content=b"matter=newborn",
+        "/v1/applications",
+        content=b"matter=newborn",
         headers=headers | {"Content-Type": "application/x-www-form-urlencoded"},
-    )  # fmt: skip
+    )
     assert text.status_code == 415 and text.json()["code"] == "unsupported_media_type"
     big = example(form={"padding": "x" * 70_000})
     assert (await http.post("/v1/applications", json=big, headers=headers)).status_code == 413
@@ -223,9 +209,10 @@ async def test_transport_errors(http: httpx.AsyncClient, keyed: Keyed) -> None:
         yield b"y" * 40_000 + b'"}'
 
     streamed = await http.post(
-        "/v1/applications", content=chunks(),
+        "/v1/applications",
+        content=chunks(),
         headers=headers | {"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert streamed.status_code == 413 and streamed.json()["details"]["max_bytes"] == 65536
     no_key = await http.post(
         "/v1/applications", json=example(), headers={"Authorization": headers["Authorization"]}
@@ -263,8 +250,9 @@ async def test_validation_names_the_field_and_the_rule(
     body["form"]["legal_person"]["id_number"] = "330106199003071235"
     body["form"]["company"].pop("address")
     assert _errors(await submit(http, headers, body)) == [
-        ("form.company.address", "required"), ("form.legal_person.id_number", "format"),
-    ]  # fmt: skip
+        ("form.company.address", "required"),
+        ("form.legal_person.id_number", "format"),
+    ]
 
     unknown = await submit(http, headers, {**example(), "matter": "open-a-bar"})
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_matter"
@@ -275,8 +263,9 @@ async def test_validation_names_the_field_and_the_rule(
     ]
     materials = example(materials=["premises-proof", "articles", "tea"])
     assert _errors(await submit(http, headers, materials)) == [
-        ("materials.1", "not_applicant_material"), ("materials.2", "unknown_material"),
-    ]  # fmt: skip
+        ("materials.1", "not_applicant_material"),
+        ("materials.2", "unknown_material"),
+    ]
     for channel, address, rule in (
         ("email", "not-an-address", "email"),
         ("sms", "12345", "cn-mobile"),
@@ -299,16 +288,20 @@ async def _issue_notice(intake: Service, application_id: UUID, notice_id: str) -
     """What the router's notice does once the consumer has it: applied to the read model."""
     missing = MissingMaterial(code="employee-list", name="参保职工花名册", reason="缺少")
     notice = SupplementNoticeIssued(
-        matter="business-startup", matter_name="企业开办", receipt_number="YC",
-        applicant_name="陈思远", delivery=Delivery(channel="email", address="chen@example.cn"),
+        matter="business-startup",
+        matter_name="企业开办",
+        receipt_number="YC",
+        applicant_name="陈思远",
+        delivery=Delivery(channel="email", address="chen@example.cn"),
         notice_id=notice_id,
         requests=(
             SupplementRequest(
-                subtask="hrss-social-insurance", department="hrss",
+                subtask="hrss-social-insurance",
+                department="hrss",
                 materials=(missing,),
             ),
         ),
-    )  # fmt: skip
+    )
     envelope = Envelope.new(notice, application_id=application_id, producer="router")
     async with intake.pool.acquire() as conn, conn.transaction():
         assert await apply(conn, envelope)
@@ -391,9 +384,11 @@ async def test_catalog_guides(http: httpx.AsyncClient) -> None:
     assert "premises-proof" not in guide["materials_spared"]
     amr = next(d for d in guide["department_tasks"] if d["department"] == "amr")
     assert amr["subtasks"][0] == {
-        "code": "amr-licence", "title": "企业设立登记并核发营业执照", "requires": [],
+        "code": "amr-licence",
+        "title": "企业设立登记并核发营业执照",
+        "requires": [],
         "time_limit_days": 1,
-    }  # fmt: skip
+    }
     missing = await http.get("/v1/matters/nothing")
     assert missing.status_code == 404 and "newborn" in missing.json()["details"]["valid_codes"]
     assert (await http.get("/docs")).status_code == 200

@@ -26,8 +26,8 @@ from contracts.events import (
 from runtime.service import Service
 from services.intake.adapters.projection import apply
 from services.intake.adapters.rebuild import rebuild_read_model
+from tests.integration.applications import example, filed
 from tests.integration.in_process import Keyed
-from tests.integration.test_intake_aftercare_api import example, filed
 
 COMPANY = Holder(id="91330106MA2H3K7P1E", name="杭州一窗科技有限公司")
 
@@ -141,9 +141,11 @@ async def test_the_ledger_lists_the_applications_own_accesses_to_whom_may_see_it
     assert answer.status_code == 200, answer.text
     entries = answer.json()["entries"]
     assert [(e["source"], e["what"]) for e in entries] == [
-        ("register", "population"), ("register", "tax-filings"),
-        ("e-certificate", "business-licence"), ("clerk", "application"),
-    ]  # fmt: skip
+        ("register", "population"),
+        ("register", "tax-filings"),
+        ("e-certificate", "business-licence"),
+        ("clerk", "application"),
+    ]
     population, down, library, read = entries
     assert population["fields"] == ["birth_date", "name"]
     assert population["records"] == ["330106********1236", "330127********0668"]

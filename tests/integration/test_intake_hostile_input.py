@@ -14,8 +14,8 @@ import pytest
 
 from contracts.values import MAX_DEPTH
 from runtime.service import Service
+from tests.integration.applications import decide, example, filed, submit
 from tests.integration.in_process import Keyed
-from tests.integration.test_intake_aftercare_api import decide, example, filed, submit
 
 JSON = {"Content-Type": "application/json"}
 NUL, SURROGATE = "\x00", "\ud800"
@@ -239,9 +239,11 @@ async def test_periods_at_the_edges_of_time_answer_or_name_the_parameter(
     assert await total(submitted_from="9999-12-31T23:59:59-05:00") == 0
     assert await total(submitted_to="0001-01-01T00:00:00+08:00") == 0
     for query in (
-        {"submitted_to": "2026-01-01T00:00:00"}, {"submitted_from": "10000-01-01"},
-        {"submitted_from": "2026-02-30"}, {"submitted_to": "2016-12-31T23:59:60Z"},
-    ):  # fmt: skip
+        {"submitted_to": "2026-01-01T00:00:00"},
+        {"submitted_from": "10000-01-01"},
+        {"submitted_from": "2026-02-30"},
+        {"submitted_to": "2016-12-31T23:59:60Z"},
+    ):
         answer = await http.get("/v1/applications", params=query, headers=web)
         assert answer.status_code == 400, (query, answer.text)
         assert answer.json()["details"]["field"] in query
@@ -255,7 +257,7 @@ async def test_periods_at_the_edges_of_time_answer_or_name_the_parameter(
         ({"from": "0000-01-01", "to": "2026-01-01"}, "from"),
         ({"from": "2026-01-01", "to": "1700000000"}, "to"),
         ({"from": "2026-01-01T00:00:00", "to": "2026-01-02"}, "from"),
-    ):  # fmt: skip
+    ):
         answer = await http.get("/v1/stats", params=query, headers=clerk)
         refused(answer, 400, field, "date_parsing")
 

@@ -53,19 +53,12 @@ from services.intake.bootstrap import MIGRATIONS
 from services.intake.domain.callers import Caller
 from services.intake.domain.views import ApplicationView
 from tests.integration.in_process import client_of, intake_on, running
+from tests.integration.read_model import OUTPUTS, snapshot
 
 CLERK = Caller("clerk-test", "clerk")
 SUBTASKS = ["amr-licence", "psb-seal", "tax-invoice", "hrss-social-insurance", "hpf-provident-fund"]
 DEPARTMENT = {"amr-licence": "amr", "psb-seal": "psb", "tax-invoice": "tax",
               "hrss-social-insurance": "hrss", "hpf-provident-fund": "hpf"}  # fmt: skip
-OUTPUTS = {
-    "amr-licence": {"credit_code": "91330106MA2B3C4D5E", "licence_number": "330106000123456",
-                    "company_name": "杭州一窗科技有限公司", "established_on": "2024-11-05"},
-    "psb-seal": {"seal_filing_number": "3301062024110500017"},
-    "tax-invoice": {"tax_registration_number": "91330106MA2B3C4D5E", "invoice_quota": 100000},
-    "hrss-social-insurance": {"social_insurance_number": "33010620241105001"},
-    "hpf-provident-fund": {"provident_fund_account": "330100123456789"},
-}  # fmt: skip
 DELIVERY = Delivery(channel="email", address="chen@example.cn")
 TaskResult = SubtaskAccepted | SubtaskCompleted | SubtaskRejected | SupplementRequested
 Step = tuple[str, Envelope]  # (the log it is recorded in, the event)
@@ -151,10 +144,11 @@ def supplemented(app: UUID) -> Envelope:
 def after_supplement(app: UUID) -> list[Step]:
     hrss = "hrss-social-insurance"
     certificates = tuple(
-        Certificate(subtask=s, department=DEPARTMENT[s], title=s, number=str(i),
-                    issued_at=datetime.now(UTC))
+        Certificate(
+            subtask=s, department=DEPARTMENT[s], title=s, number=str(i), issued_at=datetime.now(UTC)
+        )
         for i, s in enumerate(SUBTASKS)
-    )  # fmt: skip
+    )
     outcome = OutcomeDecided(
         matter="business-startup", matter_name="企业开办", receipt_number="YC1",
         applicant_name="陈思远", delivery=DELIVERY, decision="approved", outputs=OUTPUTS,
@@ -165,8 +159,9 @@ def after_supplement(app: UUID) -> list[Step]:
         attempts=1, receipt="<m1@onewindow>", result_hash="ab" * 32,
         delivered_at=datetime.now(UTC),
     )  # fmt: skip
-    stale = SubtaskRejected(subtask=hrss, department="hrss", filing_key=_key(app, hrss, 1),
-                            reason="缺少参保职工花名册")  # fmt: skip
+    stale = SubtaskRejected(
+        subtask=hrss, department="hrss", filing_key=_key(app, hrss, 1), reason="缺少参保职工花名册"
+    )
     return [
         _dispatch(app, hrss, 2),
         *_completed(app, "psb-seal"),
@@ -212,14 +207,6 @@ async def _view(pool: asyncpg.Pool, app: UUID) -> ApplicationView:
     view = await application_view(pool, CLERK, app, lambda _: SUBTASKS)
     assert view is not None
     return view
-
-
-async def snapshot(db: asyncpg.Pool | asyncpg.Connection, apps: set[UUID]) -> dict[str, Any]:
-    tables = {}
-    for table in READ_MODEL_TABLES:
-        rows = await db.fetch(f"SELECT * FROM {table} WHERE application_id = ANY($1)", list(apps))
-        tables[table] = sorted((dict(r) for r in rows), key=repr)
-    return tables
 
 
 async def test_the_story_step_by_step(model: asyncpg.Pool) -> None:
@@ -302,8 +289,9 @@ async def test_departments_answers_count_only_as_the_router_applied_them(
         legacy_receipt="PSB-OTHER",
         outputs={"seal_filing_number": "9"},
     )
-    nowhere = SubtaskCompleted(subtask="psb-nonexistent", department="psb",
-                               filing_key=_key(app, "psb-nonexistent"))  # fmt: skip
+    nowhere = SubtaskCompleted(
+        subtask="psb-nonexistent", department="psb", filing_key=_key(app, "psb-nonexistent")
+    )
     raw = [*answers, _at(app, second, "legacy-psb"), _at(app, nowhere, "legacy-psb")]
     assert not any(await _apply(model, raw))
     ignored = [e for log, e in steps if log == "router-private"]
@@ -428,9 +416,10 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
         await _publish(stack, _by_log(first, schemas), [e for log, e in first if log == "kafka"])
         await _until(http, url, headers, status="supplement_requested")
         answered = await http.post(
-            f"{url}/supplements", json={"notice_id": "S1", "materials": ["employee-list"]},
+            f"{url}/supplements",
+            json={"notice_id": "S1", "materials": ["employee-list"]},
             headers=headers,
-        )  # fmt: skip
+        )
         assert answered.status_code == 202, answered.text
 
         rest = after_supplement(app)
@@ -447,13 +436,15 @@ async def test_live_model_through_kafka_equals_the_rebuilt_one(stack, intake: Se
         consumed = await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id IN"
                                        " (SELECT event_id FROM timeline WHERE application_id = $1)",
                                        app)  # fmt: skip
-        applied = [e for log, e in first + rest if log == "router" and
-                   e.event_type == "ResultRecorded"]  # fmt: skip
+        applied = [
+            e for log, e in first + rest if log == "router" and e.event_type == "ResultRecorded"
+        ]
         # intake's own events came back through Kafka too (no-ops); a result's timeline line
         # is the answer's, the inbox has the router's ResultRecorded that carried it
         assert consumed == expected - len(applied)
-        assert await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1)",
-                                   [e.event_id for e in applied]) == len(applied)  # fmt: skip
+        assert await conn.fetchval(
+            "SELECT count(*) FROM inbox WHERE event_id = ANY($1)", [e.event_id for e in applied]
+        ) == len(applied)
         live = await snapshot(conn, {app})
         await rebuild_read_model(conn, list(schemas.values()))
         assert await snapshot(conn, {app}) == live

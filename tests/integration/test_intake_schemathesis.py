@@ -61,11 +61,13 @@ async def test_schemathesis_finds_nothing(served: tuple[Service, str], kind: str
     print(report)  # shown by pytest on a failure, or with -s
     assert run.returncode == 0, report[-20_000:]
     async with service.pool.acquire() as conn:
-        recorded = dict(await conn.fetch(
-            "SELECT event_type, count(*) FROM events e JOIN applications a"
-            " ON a.application_id = e.application_id WHERE a.client_id = $1 GROUP BY 1",
-            client,
-        ))  # fmt: skip
+        recorded = dict(
+            await conn.fetch(
+                "SELECT event_type, count(*) FROM events e JOIN applications a"
+                " ON a.application_id = e.application_id WHERE a.client_id = $1 GROUP BY 1",
+                client,
+            )
+        )
     print(kind, recorded)
     # the stateful phase filed applications through the hooks and followed the links on
     assert recorded.get("ApplicationSubmitted", 0) > 0, recorded

@@ -15,8 +15,8 @@ from runtime.service import Service
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.projection import apply
 from services.intake.domain.timeline import NOTICE_FAILED
+from tests.integration.applications import example, submit
 from tests.integration.in_process import Keyed, client_of, intake_on, running
-from tests.integration.test_intake_api import example, submit
 
 ADMITTED = "127.0.0.1:8091"
 

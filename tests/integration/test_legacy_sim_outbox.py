@@ -89,8 +89,9 @@ def _send_mail(port: int, subject: str, text: str) -> str:
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="onewindow.example.cn")
     message.set_content(text)
-    message.add_attachment(b"%PDF-1.7 result", maintype="application", subtype="pdf",
-                           filename="result.pdf")  # fmt: skip
+    message.add_attachment(
+        b"%PDF-1.7 result", maintype="application", subtype="pdf", filename="result.pdf"
+    )
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
         smtp.send_message(message)
     return str(message["Message-ID"])

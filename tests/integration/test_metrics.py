@@ -28,9 +28,9 @@ from eventlog.relay import Relay
 from eventlog.store import EventStore
 from runtime.service import Service
 from services.intake.adapters import issue_api_key
-from services.router.bootstrap import RouterSettings
 from services.router.bootstrap import build as build_router
 from services.router.handlers import process_stream
+from services.router.settings import RouterSettings
 from tests.helpers import event
 from tests.integration.in_process import client_of, intake_on, running
 from tests.registers import agreeing
@@ -151,21 +151,26 @@ async def test_an_outcome_counts_once_however_often_its_cause_is_redelivered(
     (dispatched,) = [e.payload for e in log if e.event_type == "SubtaskDispatched"]
     rejected = Envelope.new(
         SubtaskRejected(
-            subtask=dispatched["subtask"], department=dispatched["department"],
-            filing_key=dispatched["filing_key"], reason="经营范围不符合规定",
+            subtask=dispatched["subtask"],
+            department=dispatched["department"],
+            filing_key=dispatched["filing_key"],
+            reason="经营范围不符合规定",
         ),
-        application_id=application_id, producer="dept_adapter",
-    )  # fmt: skip
+        application_id=application_id,
+        producer="dept_adapter",
+    )
 
     def counted(s: Samples) -> tuple[float | None, ...]:
         return (
             value(s, "onewindow_applications_completed_total", matter=MATTER, decision="rejected"),
             value(s, "onewindow_time_to_result_seconds_count", matter=MATTER),
             value(
-                s, "onewindow_subtask_duration_seconds_count",
-                department=dispatched["department"], answer="rejected",
+                s,
+                "onewindow_subtask_duration_seconds_count",
+                department=dispatched["department"],
+                answer="rejected",
             ),
-        )  # fmt: skip
+        )
 
     before = [c or 0.0 for c in counted(await scrape(router))]
     assert await inbox.process([rejected], handle) == (1, [])

@@ -33,9 +33,8 @@ from runtime.service import Service
 from services.notifier.bootstrap import MIGRATIONS, consumers, delivery_workers, watchers
 from services.notifier.settings import NotifierSettings
 from tests.conftest import Stack
-from tests.integration import test_notifier_delivery as delivery
-from tests.unit.test_notifier_clocks import clock_event
-from tests.unit.test_notifier_templates import held
+from tests.integration import notifier_support as delivery
+from tests.notices import clock_event, held
 
 notices, receivers, mailbox = delivery.notices, delivery.receivers, delivery.mailbox
 CATALOG = load_catalog()

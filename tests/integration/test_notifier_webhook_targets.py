@@ -24,7 +24,7 @@ from services.notifier.adapters.webhook_targets import (
     TargetRefused,
     checked_client,
 )
-from tests.integration.test_notifier_delivery import (
+from tests.integration.notifier_support import (
     Receivers,
     decided,
     delivering,

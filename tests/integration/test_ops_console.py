@@ -32,9 +32,9 @@ from services.dept_adapter.bootstrap import build as build_adapter
 from services.intake.adapters import issue_api_key
 from services.intake.adapters.rebuild import rebuild_read_model
 from services.intake.bootstrap import IntakeSettings, build
-from services.intake.domain.ops_views import age, trace_id
-from services.intake.entrypoints.ops import ops_routes
-from services.intake.entrypoints.ops_html import when
+from services.intake.domain.ops.views import age, trace_id
+from services.intake.entrypoints.ops.html import when
+from services.intake.entrypoints.ops.routes import ops_routes
 from tests.integration.browser import ensure_browser, run_script
 from tests.integration.in_process import running
 from tests.integration.ops_story import AMR_RECEIPT, NOW, H, S, Story, half_way

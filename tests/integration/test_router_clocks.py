@@ -31,8 +31,9 @@ from contracts.kafka import from_kafka
 from contracts.topics import SUPERVISION
 from runtime.clock import FileClock
 from runtime.service import Service
-from services.router.bootstrap import RouterSettings, build
+from services.router.bootstrap import build
 from services.router.handlers import process_stream
+from services.router.settings import RouterSettings
 from tests.registers import agreeing
 
 CATALOG = load_catalog()
@@ -198,9 +199,8 @@ async def _caused_by_the_process(router: Router, app: UUID) -> None:
             assert envelope.causation_id in {e.event_id for e in log[:version]}
             assert envelope.producer == "router"
     promised = next(
-        e for e in log
-        if e.event_type == "TimeLimitExceeded" and e.payload["limit"] == "promised"
-    )  # fmt: skip
+        e for e in log if e.event_type == "TimeLimitExceeded" and e.payload["limit"] == "promised"
+    )
     assert datetime.fromisoformat(promised.payload["due_at"]) == at(4)
     assert promised.occurred_at == at(4)  # stamped with the injected clock
 

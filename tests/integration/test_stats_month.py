@@ -96,10 +96,12 @@ def generate(rng: random.Random, i: int) -> Generated:
     app, decided_at = uuid7(), _decided_at(rng, i)
     decision = rng.choices(["approved", "rejected", "withdrawn", "lapsed"], [80, 10, 5, 5])[0]
     made = Generated(
-        matter, decided_at, decision,
+        matter,
+        decided_at,
+        decision,
         working_days=None if rng.random() < 0.05 else round(rng.uniform(0.1, 8.0), 3),
         on_time=None if rng.random() < 0.05 else rng.random() < 0.8,
-    )  # fmt: skip
+    )
 
     def add(event: Event, producer: str, when: datetime) -> None:
         made.envelopes.append(_at(app, event, producer, when))
@@ -124,12 +126,14 @@ def generate(rng: random.Random, i: int) -> Generated:
     fetched = [m for m in matter.materials if m.fetched]
     obtained = tuple(
         MaterialObtained(
-            material=m.code, subtasks=(matter.subtasks[0].code,),
+            material=m.code,
+            subtasks=(matter.subtasks[0].code,),
             via=("e-certificate" if m.certificate_kind else "register")
-            if rng.random() < 0.9 else "applicant",
+            if rng.random() < 0.9
+            else "applicant",
         )
         for m in fetched
-    )  # fmt: skip
+    )
     add(EvidenceChecked(materials=obtained), "router", submitted_at + timedelta(minutes=1))
     made.obtained.update(m.material for m in obtained if m.via != "applicant")
     for n, subtask in enumerate(matter.subtasks):
@@ -206,24 +210,31 @@ def expected(apps: list[Generated], department: str | None = None) -> dict[str, 
     needed = sum(len(a.matter.materials) for a in apps)
     brought = sum(len(a.brought) for a in apps)
     shared = sum(
-        1 for a in apps for m in a.matter.materials
+        1
+        for a in apps
+        for m in a.matter.materials
         if m.code in a.obtained and m.code not in a.brought
-    )  # fmt: skip
+    )
     decisions: dict[str, int] = {}
     for a in apps:
         decisions[a.decision] = decisions.get(a.decision, 0) + 1
     return {
-        "volume": len(apps), "decisions": decisions, "timed": len(days),
-        "median_working_days": percentile(days, 50), "p90_working_days": percentile(days, 90),
+        "volume": len(apps),
+        "decisions": decisions,
+        "timed": len(days),
+        "median_working_days": percentile(days, 50),
+        "p90_working_days": percentile(days, 90),
         "on_time_rate": share(timely),
         "at_most_one_visit_rate": share([a.visits <= 1 for a in apps]),
         "zero_visit_rate": share([a.visits == 0 for a in apps]),
-        "rated": len(ratings), "satisfaction_rate": share([r >= 3 for r in ratings]),
+        "rated": len(ratings),
+        "satisfaction_rate": share([r >= 3 for r in ratings]),
         "rated_by_clerk": sum(a.rated_by_clerk for a in apps),
-        "materials_needed": needed, "materials_brought": brought,
+        "materials_needed": needed,
+        "materials_brought": brought,
         "materials_spared_rate": 1 - brought / needed if needed else None,
         "materials_spared_by_sharing": shared,
-    }  # fmt: skip
+    }
 
 
 def same(figures: dict[str, Any], wanted: dict[str, Any]) -> None:
@@ -288,17 +299,19 @@ async def test_a_generated_month_gives_the_independently_computed_figures(
     assert await statistics(model, CATALOG, CALENDAR, MARCH) == report
 
     printed = await asyncio.to_thread(
-        CliRunner().invoke, cli,
+        CliRunner().invoke,
+        cli,
         ["stats", "--from", "2026-03-01", "--to", "2026-03-31", "--json", "--schema", schema_name],
         env={"ONEWINDOW_DATABASE_URL": stack.database_url},
-    )  # fmt: skip
+    )
     assert printed.exit_code == 0, printed.output
     assert json.loads(printed.output) == report.model_dump(mode="json")
     table = await asyncio.to_thread(
-        CliRunner().invoke, cli,
+        CliRunner().invoke,
+        cli,
         ["stats", "--from", "2026-03-01", "--to", "2026-03-31", "--schema", schema_name],
         env={"ONEWINDOW_DATABASE_URL": stack.database_url},
-    )  # fmt: skip
+    )
     assert table.exit_code == 0, table.output
     overall = next(line for line in table.output.splitlines() if line.startswith("overall"))
     assert overall.split()[1] == str(len(march))

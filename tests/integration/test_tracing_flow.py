@@ -18,7 +18,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -34,7 +33,8 @@ from services.intake.adapters import issue_api_key
 from services.notifier import bootstrap as notifier
 from services.router import bootstrap as router
 from tests.conftest import Stack
-from tests.integration.test_dept_adapter_support import legacy_sim
+from tests.integration.dept_adapter_support import legacy_sim
+from tests.integration.in_process import start_at_the_end
 
 __all__ = ["legacy_sim"]  # fixture
 SECRET = "tracing-webhook-secret"
@@ -74,30 +74,6 @@ def four_services(stack: Stack, legacy_url: str, webhook: WebhookReceiver) -> li
         replace(adapter, name=f"t_da_{tag}"),
         replace(delivering, name=f"t_no_{tag}"),
     ]
-
-
-async def start_at_the_end(kafka: str, services: list[Service]) -> None:
-    """Commit each consumer group's offsets at the topics' ends: the events other tests left
-    on the shared topics are not handled again."""
-    for service in services:
-        for consumer in service.consumers:
-            group = AIOKafkaConsumer(
-                bootstrap_servers=kafka,
-                group_id=f"{service.name}.{consumer.name}",
-                enable_auto_commit=False,
-            )
-            await group.start()
-            try:
-                partitions = [
-                    TopicPartition(topic, p)
-                    for topic in consumer.topics
-                    for p in group.partitions_for_topic(topic) or ()
-                ]
-                if partitions:
-                    group.assign(partitions)
-                    await group.commit(dict(await group.end_offsets(partitions)))
-            finally:
-                await group.stop()
 
 
 @pytest.fixture(scope="module")

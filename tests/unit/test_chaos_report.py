@@ -54,12 +54,26 @@ def test_a_window_too_short_for_the_faults_is_refused() -> None:
 
 def test_with_replicas_each_replica_is_a_victim_of_its_own_or_those_named() -> None:
     setup = ChaosSetup(
-        applications=60, rate=2, kill_every=4, settle_timeout=60, faults=frozenset({"kill"}),
-        error_rate=0, timeout_rate=0, mix={"newborn": 1}, seed=1, replicas=2,
-    )  # fmt: skip
+        applications=60,
+        rate=2,
+        kill_every=4,
+        settle_timeout=60,
+        faults=frozenset({"kill"}),
+        error_rate=0,
+        timeout_rate=0,
+        mix={"newborn": 1},
+        seed=1,
+        replicas=2,
+    )
     assert {f.target for f in setup.plan()} == {
-        "intake", "router", "router-2", "dept_adapter", "dept_adapter-2", "notifier", "notifier-2",
-    }  # fmt: skip
+        "intake",
+        "router",
+        "router-2",
+        "dept_adapter",
+        "dept_adapter-2",
+        "notifier",
+        "notifier-2",
+    }
     named = replace(setup, victims=("router-2", "notifier"))
     assert Counter(f.target for f in named.plan()) == {"router-2": 4, "notifier": 3}
     with pytest.raises(PlanError, match="no process router-3 to kill"):
@@ -100,8 +114,9 @@ def test_healing_waits_for_an_application_offered_after_the_fault() -> None:
     assert (healed.at_s, healed.took_s, healed.ready_s) == (10.0, 0.5, 8.0)
     assert healed.next_result_s == 1.0  # work already past intake
     assert healed.healed_s == 15.0
-    never = healing(DoneFault(PlannedFault(30, "broker", "broker"), 30.0, 30.2), 0.0, offers,
-                    arrivals)  # fmt: skip
+    never = healing(
+        DoneFault(PlannedFault(30, "broker", "broker"), 30.0, 30.2), 0.0, offers, arrivals
+    )
     assert never.next_result_s is None and never.healed_s is None and never.ready_s is None
 
 
@@ -131,6 +146,7 @@ def test_the_verdict_counts_lost_doubles_and_never_accepted_but_not_resends() ->
         "1 applications with more than one outcome",
         "1 applications never accepted",
     ]
-    clean = chaos_report(offers[:1], {"ok": arrivals["ok"]}, [], 0.0, DoubleFilings({}, {}),
-                         1, 0, [])  # fmt: skip
+    clean = chaos_report(
+        offers[:1], {"ok": arrivals["ok"]}, [], 0.0, DoubleFilings({}, {}), 1, 0, []
+    )
     assert clean.failures == [] and clean.resends == 1

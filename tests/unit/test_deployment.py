@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings
 from services.dept_adapter.settings import DeptAdapterSettings
 from services.intake.settings import IntakeSettings
 from services.notifier.settings import NotifierSettings
-from services.router.bootstrap import RouterSettings
+from services.router.settings import RouterSettings
 
 ROOT = Path(__file__).parents[2]
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -102,9 +102,10 @@ def test_every_service_runs_a_module_that_exists_with_probes_on_its_endpoints(se
     assert declared["command"] == ["python", "-m", f"services.{service}"]
     assert (ROOT / "services" / service / "__main__.py").is_file()
     (deployment,) = [
-        d for d in manifests()
+        d
+        for d in manifests()
         if d["kind"] == "Deployment" and d["metadata"]["name"] == service.replace("_", "-")
-    ]  # fmt: skip
+    ]
     spec = deployment["spec"]
     (container,) = spec["template"]["spec"]["containers"]
     assert container["command"] == declared["command"]

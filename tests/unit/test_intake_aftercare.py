@@ -1,4 +1,4 @@
-"""intake's pure rules of issue 4: deficiency checks, hand-ins, statuses, follow-ups,
+"""intake's pure rules of aftercare: deficiency checks, hand-ins, statuses, follow-ups,
 percentiles and figures, the statistics table, timeline lines."""
 
 from __future__ import annotations
@@ -57,12 +57,20 @@ def test_only_a_window_or_a_clerk_is_at_a_counter() -> None:
         ([], [], date(2026, 11, 30), [("materials_promised_by", "unexpected")]),
         ([], ["employee-list"], TODAY, [("materials_promised_by", "not_future")]),
         ([], ["employee-list"], date(2028, 1, 1), [("materials_promised_by", "outside_calendar")]),
-        (["employee-list"], ["employee-list"], date(2026, 12, 1),
-         [("deferred_materials.0", "also_handed_in")]),
-        ([], ["id-legal-person"], date(2026, 12, 1),
-         [("deferred_materials.0", "not_applicant_material")]),
+        (
+            ["employee-list"],
+            ["employee-list"],
+            date(2026, 12, 1),
+            [("deferred_materials.0", "also_handed_in")],
+        ),
+        (
+            [],
+            ["id-legal-person"],
+            date(2026, 12, 1),
+            [("deferred_materials.0", "not_applicant_material")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_deficiency_acceptance_rules(
     materials: list[str], deferred: list[str], promised_by: date | None, expected: list[str]
 ) -> None:
@@ -84,8 +92,9 @@ def test_a_key_material_is_never_deferred() -> None:
 def test_a_hand_in_brings_only_what_is_owed() -> None:
     assert hand_in_errors(["a", "b"], ["b"]) == []
     assert _rules(hand_in_errors(["a"], ["a", "c", "a"])) == [
-        ("materials.1", "not_owed"), ("materials.2", "duplicate"),
-    ]  # fmt: skip
+        ("materials.1", "not_owed"),
+        ("materials.2", "duplicate"),
+    ]
     assert owed(["a", "b"], {"b"}, closed=False) == ["a"]
     assert owed(["a", "b"], set(), closed=True) == []
 
@@ -190,7 +199,7 @@ def test_a_period_is_local_days_and_subtask_days_use_the_calendar() -> None:
     assert completed_subtask(CALENDAR, "tax", old, old, None).working_days is None
 
 
-def test_timeline_lines_of_issue_4() -> None:
+def test_timeline_lines_of_aftercare() -> None:
     assert "rated 2 of 5" in summary(ApplicationEvaluated(rating=2))
     assert "picked up" in summary(ResultCollected(method="pickup", in_person=True))
     now = datetime.now(UTC)

@@ -171,9 +171,11 @@ def test_timeline_summaries_are_bilingual_and_name_the_facts() -> None:
         inputs={}, time_limit_days=1,
     )  # fmt: skip
     asked = SupplementRequested(
-        subtask="hrss-x", department="hrss", filing_key="k",
+        subtask="hrss-x",
+        department="hrss",
+        filing_key="k",
         materials=(MissingMaterial(code="employee-list", name="参保职工花名册", reason="缺"),),
-    )  # fmt: skip
+    )
     failed = NoticeDeliveryFailed(
         notice="result", notice_key="o", channel="sms", recipient="138****1234", attempts=5,
         error="gateway down",
@@ -205,8 +207,9 @@ def test_request_errors_map_to_400_404_and_422() -> None:
         "malformed_json",
     )
     assert status({"loc": ("path", "application_id"), "msg": "x", "type": "uuid_parsing"}) == (
-        404, "not_found",
-    )  # fmt: skip
+        404,
+        "not_found",
+    )
     answer = validation_response(RequestValidationError([body_error]))
     assert json.loads(answer.body)["details"]["errors"] == [
         {"field": "applicant.name", "rule": "too_short", "message": "too short"}

@@ -27,12 +27,14 @@ def test_round_trip_keeps_every_field() -> None:
         (lambda k, v, h: (k, b"\xff", h), "not UTF-8 JSON"),
         (lambda k, v, h: (k, b"[1]", h), "must be a JSON object"),
         (lambda k, v, h: (k, v, [x for x in h if x[0] != "producer"]), "missing headers: producer"),
-        (lambda k, v, h: (k, v, [(n, b"Nope") if n == "event_type" else (n, x) for n, x in h]),
-         "unknown event type 'Nope'"),
+        (
+            lambda k, v, h: (k, v, [(n, b"Nope") if n == "event_type" else (n, x) for n, x in h]),
+            "unknown event type 'Nope'",
+        ),
         (lambda k, v, h: (k, b'{"subtask": 1}', h), "subtask: Input should be a valid string"),
         (lambda k, v, h: (b"other", v, h), "key differs from the application_id"),
     ],
-)  # fmt: skip
+)
 def test_malformed_records_name_what_is_wrong(change, reason: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(MalformedMessage, match=reason):
         from_kafka(*change(*to_kafka(event())))

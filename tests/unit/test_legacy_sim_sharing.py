@@ -164,7 +164,7 @@ def refused(raw: bytes) -> BadLookup:
         ({"fields": ["name", 1]}, ["fields"]),
         ({"requester": "", "application_id": None, "keys": 0}, ["requester", *REQUIRED[3:]]),
     ],
-)  # fmt: skip
+)
 def test_every_missing_or_malformed_field_is_named(
     changes: dict[str, Any], missing: list[str]
 ) -> None:

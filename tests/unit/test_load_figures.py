@@ -141,13 +141,20 @@ def test_cpu_per_application_sums_a_service_s_replicas_and_keeps_each() -> None:
     arrivals = {"a": Arrivals([_arrived(101.0)])}
     setup = FlowSetup(1, {"newborn": 1}, "max", 8, "zero", replicas=2)
     cpu_ms = {
-        "intake": 10.0, "router": 30.0, "router-2": 12.0,
-        "notifier": 5.0, "notifier-2": None, "load client": 1.0,
-    }  # fmt: skip
+        "intake": 10.0,
+        "router": 30.0,
+        "router-2": 12.0,
+        "notifier": 5.0,
+        "notifier-2": None,
+        "load client": 1.0,
+    }
     figures = flow_figures(setup, offers, arrivals, events=10, cpu_ms=cpu_ms)
     assert figures.cpu_ms_per_application == {
-        "intake": 10.0, "router": 42.0, "notifier": None, "load client": 1.0,
-    }  # fmt: skip
+        "intake": 10.0,
+        "router": 42.0,
+        "notifier": None,
+        "load client": 1.0,
+    }
     assert figures.cpu_ms_per_replica == {
         "router": {"router": 30.0, "router-2": 12.0},
         "notifier": {"notifier": 5.0, "notifier-2": None},

@@ -54,13 +54,22 @@ def test_replicas_are_processes_of_their_own_on_ports_of_their_own(tmp_path: Pat
     assert local_parts() == LOCAL_PARTS
     stack = Stack(root=tmp_path, ports=ports)
     assert stack.service_processes == [
-        "intake", "router", "router-2", "dept_adapter", "dept_adapter-2", "notifier", "notifier-2",
-    ]  # fmt: skip
+        "intake",
+        "router",
+        "router-2",
+        "dept_adapter",
+        "dept_adapter-2",
+        "notifier",
+        "notifier-2",
+    ]
     assert stack.processes == [*stack.service_processes, "legacy_sim"]
     processes = ("router-2", "dept_adapter-2", "dept_adapter", "load client")
     assert [service_of(p) for p in processes] == [
-        "router", "dept_adapter", "dept_adapter", "load client",
-    ]  # fmt: skip
+        "router",
+        "dept_adapter",
+        "dept_adapter",
+        "load client",
+    ]
     # each replica of the adapter gives the legacy systems its own address for callbacks
     assert stack.own_wiring("dept_adapter-2") == {
         "ONEWINDOW_ADAPTER_PUBLIC_URL": "http://127.0.0.1:8103"
@@ -73,5 +82,9 @@ def test_down_finds_every_replica_an_earlier_up_started(tmp_path: Path) -> None:
     for name in ("notifier-2", "legacy_sim", "router", "intake", "router-2"):
         (tmp_path / "run" / f"{name}.pid").write_text("0")
     assert Stack(root=tmp_path).recorded() == [
-        "intake", "router", "router-2", "notifier-2", "legacy_sim",
-    ]  # fmt: skip
+        "intake",
+        "router",
+        "router-2",
+        "notifier-2",
+        "legacy_sim",
+    ]

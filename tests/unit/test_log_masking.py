@@ -67,9 +67,10 @@ def test_every_line_is_masked_also_in_nested_values_and_tracebacks(
         raise ValueError("bad mobile 13906512345")
     except ValueError:
         structlog.get_logger().error(
-            "applicant", applicant={"id_number": "330102199208152421", "mails": ["a@b.cn"]},
+            "applicant",
+            applicant={"id_number": "330102199208152421", "mails": ["a@b.cn"]},
             exc_info=True,
-        )  # fmt: skip
+        )
     logging.getLogger("plain").warning("stdlib too: 13857101234")
     logging.getLogger("httpx").warning("HTTP Request: POST %s", "http://h.example.cn/?token=s3cret")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -294,9 +294,11 @@ def families(metrics: frozenset[str]) -> set[str]:
 
 def test_every_service_metric_is_exported_and_documented() -> None:
     own = (
-        intake_metrics.METRICS | router_metrics.METRICS | adapter_metrics.METRICS
+        intake_metrics.METRICS
+        | router_metrics.METRICS
+        | adapter_metrics.METRICS
         | notifier_metrics.METRICS
-    )  # fmt: skip
+    )
     assert own | SHARED_METRICS <= exported_series()
     assert "onewindow_applications_submitted_total" in intake_metrics.METRICS
     assert "onewindow_time_to_result_seconds_bucket" in router_metrics.METRICS

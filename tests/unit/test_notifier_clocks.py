@@ -3,48 +3,31 @@ and the Chinese wording of the supervision, department and reminder notices."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from contracts.catalog import load_catalog
-from contracts.events import Delivery, TimeLimitExceeded, TimeLimitWarned
+from contracts.events import Delivery
 from services.notifier.domain.applications import KnownApplication
 from services.notifier.domain.clock_notices import reminder_notice, supervision_notice
 from services.notifier.domain.clocks import (
-    ClockEvent,
     clock_key,
     reminds_applicant,
     watchers_of,
     without_contact,
 )
-from services.notifier.domain.contacts import Recipient, Watchers
 from services.notifier.domain.templates import SIGNATURE, SMS_MAX_CHARS
-from tests.unit.test_notifier_result import APPLICATION
+from tests.notices import (
+    AMR,
+    APPLICATION,
+    SUPERVISION_HOOK,
+    SUPERVISION_MAIL,
+    WATCHERS,
+    clock_event,
+)
 
 CATALOG = load_catalog()
-STARTED = datetime(2025, 3, 4, 1, 30, tzinfo=UTC)  # 09:30 in Beijing
-DUE = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)  # 17:00 in Beijing
-SUPERVISION_MAIL = Recipient("supervision-email", "email", "dzjc@supervision.example.cn")
-SUPERVISION_HOOK = Recipient("supervision-webhook", "webhook", "https://dzjc.example.cn/in")
-AMR = Recipient("department", "webhook", "https://amr.example.cn/dzjc")
-WATCHERS = Watchers((SUPERVISION_MAIL, SUPERVISION_HOOK), {"amr": AMR})
-
-
-def clock_event(stage: str = "exceeded", **fields: Any) -> ClockEvent:
-    model = TimeLimitWarned if stage == "warned" else TimeLimitExceeded
-    values = {
-        "clock": "subtask",
-        "clock_id": "amr-licence",
-        "limit": "promised",
-        "department": "amr",
-        "limit_days": 1,
-        "started_at": STARTED,
-        "due_at": DUE,
-        **fields,
-    }
-    return model.model_validate(values)
 
 
 def known(channel: str = "email", address: str = "chen@example.cn", **fields: Any) -> Any:

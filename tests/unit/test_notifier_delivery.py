@@ -21,33 +21,10 @@ from services.notifier.domain.events import NoticePrepared
 from services.notifier.domain.notices import outcome_notice
 from services.notifier.handlers.delivery import RetryPolicy, attempt_delivery
 from services.notifier.settings import NotifierSettings
-from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome
+from tests.notices import APPLICATION, DECIDED, Pauses, ScriptedSender, outcome
 
 POLICY = RetryPolicy(max_attempts=4, backoff=Backoff(first=1.0, cap=3.0))
 LONGEST = RetryPolicy(max_attempts=4, backoff=Backoff(first=1.0, cap=3.0, draw=lambda: 1.0))
-
-
-class ScriptedSender:
-    """Answers each send with the next failure of its script, then succeeds."""
-
-    def __init__(self, *failures: DeliveryFailure) -> None:
-        self.failures, self.sent = list(failures), 0
-
-    async def send(self, prepared: NoticePrepared, delivery_id: str) -> str | None:
-        self.sent += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        return f"receipt-{delivery_id}"
-
-
-class Pauses:
-    def __init__(self, stop_after: int | None = None) -> None:
-        self.waited: list[float] = []
-        self.stop_after = stop_after
-
-    async def __call__(self, delay: float) -> bool:
-        self.waited.append(delay)
-        return self.stop_after is not None and len(self.waited) >= self.stop_after
 
 
 def prepared(**delivery: str) -> NoticePrepared:

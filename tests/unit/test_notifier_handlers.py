@@ -21,9 +21,7 @@ from services.notifier.domain.applications import KnownApplication
 from services.notifier.domain.delivery import retryable
 from services.notifier.handlers import application_handlers, clock_handlers, outcome_handlers
 from services.notifier.handlers.delivery import RetryPolicy, deliver
-from tests.unit.test_notifier_clocks import WATCHERS, clock_event
-from tests.unit.test_notifier_delivery import Pauses, ScriptedSender
-from tests.unit.test_notifier_result import APPLICATION, outcome
+from tests.notices import APPLICATION, WATCHERS, Pauses, ScriptedSender, clock_event, outcome
 
 CATALOG = load_catalog()
 OUTCOMES = outcome_handlers(CATALOG)

@@ -5,84 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID
 
 from contracts.departments import department_name
-from contracts.events import OutcomeDecided, SupplementNoticeIssued
 from services.notifier.domain.notices import OUTCOME_KEY, outcome_notice, supplement_notice
 from services.notifier.domain.result import assemble_result
-
-APPLICATION = UUID("0193a1c2-7c1e-7d2a-9f1e-3b2a1c0d9e8f")
-DECIDED = datetime(2025, 3, 4, 2, 15, tzinfo=UTC)
-CERTIFICATES = (
-    {
-        "subtask": "amr-licence",
-        "department": "amr",
-        "title": "营业执照",
-        "number": "330100984437842",
-        "issued_at": "2025-03-04T09:30:00+08:00",
-    },
-    {
-        "subtask": "psb-seal",
-        "department": "psb",
-        "title": "印章备案回执",
-        "number": "YZ-2025-0001",
-        "issued_at": "2025-03-04T02:00:00Z",
-    },
-)
-
-
-def outcome(
-    decision: str = "approved",
-    *,
-    channel: str = "webhook",
-    address: str = "https://hooks.example.cn/onewindow?token=t0p",
-    **fields: Any,
-) -> OutcomeDecided:
-    return OutcomeDecided.model_validate(
-        {
-            "matter": "business-startup",
-            "matter_name": "企业开办",
-            "receipt_number": "YW20250304000123",
-            "applicant_name": "陈明",
-            "delivery": {"channel": channel, "address": address},
-            "decision": decision,
-            "certificates": CERTIFICATES if decision == "approved" else (),
-            **fields,
-        }
-    )
-
-
-def supplement(channel: str = "email", address: str = "chen@example.cn") -> SupplementNoticeIssued:
-    return SupplementNoticeIssued.model_validate(
-        {
-            "matter": "business-startup",
-            "matter_name": "企业开办",
-            "receipt_number": "YW20250304000123",
-            "applicant_name": "陈明",
-            "delivery": {"channel": channel, "address": address},
-            "notice_id": "S1",
-            "requests": [
-                {
-                    "subtask": "amr-licence",
-                    "department": "amr",
-                    "materials": [
-                        {"code": "articles", "name": "公司章程", "reason": "未上传"},
-                        {"code": "lease", "name": "住所使用证明", "reason": "复印件不清晰"},
-                    ],
-                },
-                {
-                    "subtask": "hpf-account",
-                    "department": "hpf",
-                    "materials": [
-                        {"code": "id-card", "name": "法定代表人身份证", "reason": "已过期"}
-                    ],
-                },
-            ],
-        }
-    )
+from tests.notices import APPLICATION, DECIDED, outcome, supplement
 
 
 def expected_hash(fields: dict[str, str]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contracts.events import ResultHeld, SupplementNoticeIssued
+from contracts.events import SupplementNoticeIssued
 from services.notifier.domain.notices import held_notice, outcome_notice, supplement_notice
 from services.notifier.domain.templates import SIGNATURE, SMS_MAX_CHARS, materials_by_department
-from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome, supplement
+from tests.notices import APPLICATION, DECIDED, held, outcome, supplement
 
 MOBILE = {"channel": "sms", "address": "13812341234"}
 
@@ -97,21 +97,6 @@ def test_a_lapse_says_the_application_ended_for_want_of_a_supplement() -> None:
     assert prepared.document["kind"] == "lapse" and prepared.result_hash
     sms = outcome_notice(APPLICATION, outcome("lapsed", **{"delivery": MOBILE}), DECIDED).text
     assert sms.startswith(SIGNATURE + "陈明您好") and "因逾期未补正已终止办理" in sms
-
-
-def held(**fields: object) -> ResultHeld:
-    return ResultHeld.model_validate(
-        {
-            "matter": "business-startup",
-            "matter_name": "企业开办",
-            "receipt_number": "YW20250304000123",
-            "applicant_name": "陈明",
-            "delivery": {"channel": "email", "address": "chen@example.cn"},
-            "missing": ["premises-proof"],
-            "promised_by": "2025-03-10",
-            **fields,
-        }
-    )
 
 
 def test_a_held_result_lists_the_owed_materials_and_the_promised_date() -> None:

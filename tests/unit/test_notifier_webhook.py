@@ -8,7 +8,7 @@ import json
 
 from services.notifier.domain.notices import outcome_notice
 from services.notifier.domain.webhook import sign, verify, webhook_body, webhook_headers
-from tests.unit.test_notifier_result import APPLICATION, DECIDED, outcome
+from tests.notices import APPLICATION, DECIDED, outcome
 
 SECRET = b"webhook-test-secret"
 

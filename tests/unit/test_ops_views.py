@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.domain.ops_views import age, department_health, holder, trace_id
+from services.intake.domain.ops.views import age, department_health, holder, trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from uuid import uuid4
 
-from eventlog.published import Marker, Placed, PublishedOffsets, decode, encode
+from eventlog.published import (
+    Marker,
+    Placed,
+    PublishedOffsets,
+    markers_for_storage,
+    markers_from_storage,
+)
 from eventlog.retry import Backoff
 
 T = "onewindow.outcomes"
@@ -63,7 +69,7 @@ def test_after_a_restart_events_from_before_are_not_guessed_at() -> None:
 
 def test_markers_survive_a_restart_as_json() -> None:
     markers = {(T, 0): Marker(10, uuid4()), ("onewindow.tasks.amr", 3): Marker(7, uuid4())}
-    assert decode(json.loads(json.dumps(encode(markers)))) == markers
+    assert markers_from_storage(json.loads(json.dumps(markers_for_storage(markers)))) == markers
 
 
 def test_back_off_grows_with_full_jitter_up_to_its_cap() -> None:

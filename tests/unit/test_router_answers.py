@@ -19,7 +19,7 @@ from contracts.events import (
 )
 from services.router.domain.recording import record
 from services.router.domain.results import NotAnAnswer
-from tests.unit.test_router_planning import LICENCE, Flow, ignored, of
+from tests.router_flow import LICENCE, Flow, ignored, of
 
 
 def completed(flow: Flow, subtask: str, filing_key: str, **outputs: str) -> SubtaskCompleted:
@@ -108,8 +108,9 @@ def test_an_answer_to_an_earlier_round_is_stale() -> None:
 def test_a_cancellation_nobody_asked_for_is_ignored() -> None:
     flow = Flow()
     key = flow.key("amr-licence")
-    cancelled = FilingCancelled(subtask="amr-licence", department="amr", filing_key=key,
-                                confirmed=True)  # fmt: skip
+    cancelled = FilingCancelled(
+        subtask="amr-licence", department="amr", filing_key=key, confirmed=True
+    )
     assert ignored(flow.receive(cancelled)) == ["not-cancelling"]
     assert flow.process.subtasks["amr-licence"].status == "dispatched"
 

@@ -35,7 +35,7 @@ from services.router.domain.events import (
     SupplementLapsed,
 )
 from services.router.domain.supervision import next_mark
-from tests.unit.test_router_planning import CALENDAR, LICENCE, Flow, of
+from tests.router_flow import CALENDAR, LICENCE, Flow, of
 
 CN = ZoneInfo("Asia/Shanghai")
 OTHERS = {

@@ -24,7 +24,7 @@ from services.router.domain.events import LibraryCertificate
 from services.router.domain.recording import record
 from services.router.domain.results import NotAnAnswer
 from tests.registers import agreeing
-from tests.unit.test_router_planning import Flow, of
+from tests.router_flow import Flow, of
 
 LEGAL_PERSON, SHAREHOLDER = "330106199003071236", "330102199208152421"
 TAX_OFFICER, COMPANY = "330127199502110668", "91330105MA27Y8UJ4D"
@@ -208,8 +208,9 @@ def test_the_outcome_names_each_certificates_kind_and_holders() -> None:
     deed = next(c for c in outcome.certificates if c.subtask == "nrb-transfer-registration")
     assert deed.kind == "real-estate-certificate" and not deed.replaces
     assert [(h.id, h.name) for h in deed.holders] == [
-        ("330108198801014517", "周明"), ("330108198906202821", "吴佳怡"),
-    ]  # fmt: skip
+        ("330108198801014517", "周明"),
+        ("330108198906202821", "吴佳怡"),
+    ]
 
 
 @pytest.mark.parametrize(

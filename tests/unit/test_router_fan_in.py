@@ -57,11 +57,13 @@ def spans(envelopes: list[Envelope]) -> list[str]:
 def test_the_latest_result_of_each_subtask_counts() -> None:
     asked = result(
         SupplementRequested(
-            subtask="tax-invoice", department="tax", filing_key="k:tax-invoice:1",
+            subtask="tax-invoice",
+            department="tax",
+            filing_key="k:tax-invoice:1",
             materials=(MissingMaterial(code="articles", name="章程", reason="缺页"),),
         ),
         1,
-    )  # fmt: skip
+    )
     history = recorded(
         completed("amr-licence", "amr", 2), asked, completed("tax-invoice", "tax", 3)
     )
@@ -74,13 +76,15 @@ def test_a_notice_joins_the_supplement_requests_it_merges() -> None:
     asked = [
         result(
             SupplementRequested(
-                subtask=code, department=dept, filing_key=f"k:{code}:1",
+                subtask=code,
+                department=dept,
+                filing_key=f"k:{code}:1",
                 materials=(MissingMaterial(code="articles", name="章程", reason="缺页"),),
             ),
             span,
         )
         for code, dept, span in (("tax-invoice", "tax", 4), ("psb-seal", "psb", 5))
-    ]  # fmt: skip
+    ]
     latest = latest_results(recorded(completed("amr-licence", "amr", 2), *asked))
     notice = SupplementNoticeIssued.model_construct()
     assert spans(joined(notice, latest, MATTER)) == [f"{4:016x}", f"{5:016x}"]

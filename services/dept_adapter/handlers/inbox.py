@@ -14,7 +14,7 @@ from contracts.events import (
     SubtaskCancelled,
     SubtaskDispatched,
 )
-from contracts.registry import decode
+from contracts.registry import decode_as
 from eventlog.inbox import Handler, Unprocessable
 from eventlog.unit_of_work import UnitOfWork
 from services.dept_adapter.domain.events import (
@@ -47,8 +47,7 @@ def caused_by(cause: Envelope, event: Event) -> Envelope:
 
 def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
     async def on_subtask_dispatched(envelope: Envelope, uow: UnitOfWork) -> None:
-        task = decode(envelope)
-        assert isinstance(task, SubtaskDispatched)
+        task = decode_as(envelope, SubtaskDispatched)
         if task.department not in departments:
             raise Unprocessable(f"department {task.department!r} is not configured here")
         stream = stream_of(task.filing_key)
@@ -59,8 +58,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         uow.append(stream, 0, [caused_by(envelope, requested)])
 
     async def on_subtask_cancelled(envelope: Envelope, uow: UnitOfWork) -> None:
-        cancel = decode(envelope)
-        assert isinstance(cancel, SubtaskCancelled)
+        cancel = decode_as(envelope, SubtaskCancelled)
         stream = stream_of(cancel.filing_key)
         events = list((await uow.read(stream)).events)
         filing = replay(events)
@@ -79,8 +77,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         uow.append(stream, len(events), [caused_by(envelope, requested)])
 
     async def on_lookup_requested(envelope: Envelope, uow: UnitOfWork) -> None:
-        asked = decode(envelope)
-        assert isinstance(asked, RegisterLookupRequested)
+        asked = decode_as(envelope, RegisterLookupRequested)
         stream = lookup_stream(asked.lookup_key)
         if await uow.read(stream):
             return  # recorded already: a worker answers it

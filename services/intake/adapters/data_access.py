@@ -12,6 +12,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, Event
 from contracts.events import EvidenceChecked, RegisterLookupAnswered
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.adapters.visits import sorted_union
 from services.intake.domain.masking import mask_key
@@ -41,7 +42,7 @@ _LEDGER = """
 
 async def lookup_answered(conn: Connection, envelope: Envelope, event: Event) -> None:
     """One line per register asked: which records, which fields came back, why."""
-    assert isinstance(event, RegisterLookupAnswered)
+    event = narrow(event, RegisterLookupAnswered)
     for seq, answer in enumerate(event.answers):
         found = [r for r in answer.records if r.found]
         fields = sorted({name for r in found for name in r.record})
@@ -61,14 +62,15 @@ async def lookup_answered(conn: Connection, envelope: Envelope, event: Event) ->
 
 async def evidence_checked(conn: Connection, envelope: Envelope, event: Event) -> None:
     """The materials OneWindow obtained itself (statistics), and each library certificate."""
-    assert isinstance(event, EvidenceChecked)
+    event = narrow(event, EvidenceChecked)
     obtained = [m.material for m in event.materials if m.via != "applicant"]
     if obtained:
         await conn.execute(
             "UPDATE applications SET obtained_materials ="
             f" {sorted_union('obtained_materials', '$2')} WHERE application_id = $1",
-            envelope.application_id, obtained,
-        )  # fmt: skip
+            envelope.application_id,
+            obtained,
+        )
     for seq, material in enumerate(event.materials):
         if material.via != "e-certificate":
             continue

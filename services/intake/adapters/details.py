@@ -1,4 +1,4 @@
-"""The parts of an application's view that issue 4 added: visits, deferred materials, the
+"""The aftercare parts of an application's view: visits, deferred materials, the
 held result, clock alerts, collection, evaluation and follow-ups."""
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ def _evaluation(row: asyncpg.Record) -> EvaluationView | None:
     if row["evaluated_at"] is None:
         return None
     return EvaluationView(
-        rating=row["rating"], comment=row["rating_comment"], evaluated_at=row["evaluated_at"],
+        rating=row["rating"],
+        comment=row["rating_comment"],
+        evaluated_at=row["evaluated_at"],
         recorded_by=row["rating_recorded_by"],
-    )  # fmt: skip
+    )

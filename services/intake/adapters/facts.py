@@ -15,6 +15,7 @@ from contracts.events import (
     SupplementNoticeIssued,
     SupplementSubmitted,
 )
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.adapters.visits import add_brought, record_visit
 from services.intake.domain.timeline import notice_detail
@@ -25,7 +26,7 @@ def _json(value: Any) -> str:
 
 
 async def submitted(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ApplicationSubmitted)
+    event = narrow(event, ApplicationSubmitted)
     await conn.execute(
         "UPDATE applications SET matter = $2, client_id = $3, channel = $4,"
         " receipt_number = $5, applicant_name = $6, submitted_at = $7, collection = $8,"
@@ -41,52 +42,61 @@ async def submitted(conn: Connection, envelope: Envelope, event: Event) -> None:
 
 
 async def supplemented(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, SupplementSubmitted)
+    event = narrow(event, SupplementSubmitted)
     await conn.execute(
         "UPDATE applications SET answered_notices = ARRAY("
         " SELECT DISTINCT n FROM unnest(answered_notices || $2::text) AS n ORDER BY n)"
         " WHERE application_id = $1",
-        envelope.application_id, event.notice_id,
-    )  # fmt: skip
+        envelope.application_id,
+        event.notice_id,
+    )
     await add_brought(conn, envelope, event.materials)
     if event.in_person:
         await record_visit(conn, envelope, "supplement")
 
 
 async def withdrawn(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, ApplicationWithdrawn)
+    event = narrow(event, ApplicationWithdrawn)
     await conn.execute(
         "UPDATE applications SET withdrawn_at = $2, withdrawal_reason = $3"
         " WHERE application_id = $1 AND (withdrawn_at IS NULL OR withdrawn_at > $2)",
-        envelope.application_id, envelope.occurred_at, event.reason,
-    )  # fmt: skip
+        envelope.application_id,
+        envelope.occurred_at,
+        event.reason,
+    )
 
 
 async def notice_issued(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, SupplementNoticeIssued)
+    event = narrow(event, SupplementNoticeIssued)
     requests = [r.model_dump(mode="json") for r in event.requests]
     await conn.execute(
         "UPDATE applications SET notice_id = $2, notice_requests = $3::jsonb,"
         " notice_issued_at = $4, notice_due_at = $5 WHERE application_id = $1"
         " AND (notice_issued_at IS NULL OR (notice_issued_at, notice_id) < ($4, $2))",
-        envelope.application_id, event.notice_id, _json(requests), envelope.occurred_at,
+        envelope.application_id,
+        event.notice_id,
+        _json(requests),
+        envelope.occurred_at,
         event.due_at,
-    )  # fmt: skip
+    )
 
 
 async def decided(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, OutcomeDecided)
+    event = narrow(event, OutcomeDecided)
     outcome = {**event.model_dump(mode="json"), "event_id": str(envelope.event_id)}
     await conn.execute(
         "UPDATE applications SET outcome = $2::jsonb, outcome_at = $3"
         " WHERE application_id = $1 AND (outcome_at IS NULL"
         " OR (outcome_at, outcome->>'event_id') < ($3, $4))",
-        envelope.application_id, _json(outcome), envelope.occurred_at, str(envelope.event_id),
-    )  # fmt: skip
+        envelope.application_id,
+        _json(outcome),
+        envelope.occurred_at,
+        str(envelope.event_id),
+    )
 
 
 async def noticed(conn: Connection, envelope: Envelope, event: Event) -> None:
-    assert isinstance(event, NoticeDelivered | NoticeDeliveryFailed)
+    event = narrow(event, NoticeDelivered, NoticeDeliveryFailed)
     delivered = isinstance(event, NoticeDelivered)
     detail = notice_detail(event)
     await conn.execute(

@@ -12,6 +12,7 @@ from contracts.certificates import verification_hash
 from contracts.departments import department_name
 from contracts.envelope import Envelope, Event
 from contracts.events import OutcomeDecided
+from contracts.registry import narrow
 from eventlog.store import Connection
 from services.intake.domain.masking import mask_name
 from services.intake.domain.views import CertificateCheck, ECertificateView
@@ -35,7 +36,7 @@ _WITH_STATUS = """
 
 async def issued(conn: Connection, envelope: Envelope, event: Event) -> None:
     """Every certificate of an approved outcome, once per holder."""
-    assert isinstance(event, OutcomeDecided)
+    event = narrow(event, OutcomeDecided)
     if event.decision != "approved":
         return
     for certificate in event.certificates:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from contracts.envelope import Envelope, Event
 from contracts.events import ResultRecorded
-from contracts.registry import UnknownEventType, decode
+from contracts.registry import UnknownEventType, decode, narrow
 from contracts.topics import TASK_RESULT_TYPES
 from eventlog.store import Connection
 from services.intake.adapters import aftercare, data_access, facts, library
@@ -129,8 +129,7 @@ _Projected = tuple[Envelope, Event, "_Apply"]
 def _projected(envelope: Envelope) -> _Projected | None:
     by_type = _BY_TYPE
     if envelope.event_type == ResultRecorded.event_type:
-        recorded = _decoded(envelope)
-        assert isinstance(recorded, ResultRecorded)
+        recorded = narrow(_decoded(envelope), ResultRecorded)
         envelope, by_type = recorded.result, _APPLIED_RESULT
     apply_one = by_type.get(envelope.event_type)
     if apply_one is None:

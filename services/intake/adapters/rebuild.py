@@ -12,13 +12,12 @@ One transaction: readers see the old model until the new one is complete.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from uuid import UUID
 
 import structlog
 
 from contracts.envelope import Envelope
-from eventlog.store import Connection, to_recorded
+from eventlog.reading import ServiceLogs
+from eventlog.store import Connection
 from services.intake.adapters.projection import UnreadableEvent, apply_all, projects
 
 log = structlog.get_logger()
@@ -27,11 +26,6 @@ READ_MODEL_TABLES = (
     "applications", "filings", "timeline", "notices", "visits", "clock_alerts", "follow_ups",
     "e_certificates", "data_access",
 )  # fmt: skip
-_COLUMNS = (
-    "position, stream_id, version, event_id, event_type, schema_version, occurred_at,"
-    " application_id, correlation_id, causation_id, traceparent, producer, payload, prev_hash,"
-    " hash, recorded_at"
-)
 
 
 async def rebuild_read_model(
@@ -40,20 +34,10 @@ async def rebuild_read_model(
     """Empty the read model and replay every log; returns (events read, events applied)."""
     async with conn.transaction():
         await conn.execute(f"TRUNCATE {', '.join(READ_MODEL_TABLES)}")
-        sources = [s for s in log_schemas if await _has_log(conn, s)]
-        if not sources:
-            return 0, 0
-        union = " UNION ALL ".join(f'SELECT {_COLUMNS} FROM "{s}".events' for s in sources)
-        query = (
-            f"SELECT * FROM ({union}) AS e WHERE (occurred_at, event_id) > ($1, $2)"
-            f" ORDER BY occurred_at, event_id LIMIT {int(page)}"
-        )
-        after: tuple[datetime, UUID] = (datetime(1970, 1, 1, tzinfo=UTC), UUID(int=0))
         read = applied = 0
-        while rows := await conn.fetch(query, *after):
-            read += len(rows)
-            applied += await apply_all(conn, _readable(to_recorded(r).envelope for r in rows))
-            after = (rows[-1]["occurred_at"], rows[-1]["event_id"])
+        async for events in ServiceLogs(conn, log_schemas).in_time_order(page):
+            read += len(events)
+            applied += await apply_all(conn, _readable(e.envelope for e in events))
         return read, applied
 
 
@@ -68,8 +52,3 @@ def _readable(envelopes: Iterable[Envelope]) -> list[Envelope]:
         except (UnreadableEvent, ValueError, KeyError) as exc:  # ValidationError: a ValueError
             log.warning("event skipped in rebuild", event_id=str(envelope.event_id), error=str(exc))
     return readable
-
-
-async def _has_log(conn: Connection, schema: str) -> bool:
-    found = await conn.fetchval("SELECT to_regclass($1)", f'"{schema}".events')
-    return found is not None

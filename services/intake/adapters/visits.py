@@ -29,5 +29,6 @@ async def add_brought(conn: Connection, envelope: Envelope, materials: Sequence[
         await conn.execute(
             "UPDATE applications SET brought_materials ="
             f" {sorted_union('brought_materials', '$2')} WHERE application_id = $1",
-            envelope.application_id, list(materials),
-        )  # fmt: skip
+            envelope.application_id,
+            list(materials),
+        )

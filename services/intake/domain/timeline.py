@@ -53,7 +53,7 @@ _VISIT = {True: "（现场）", False: ""}
 
 
 def summary(event: Event) -> str:
-    """The line for `event`; events of issue 4 have theirs in `_later`, data sharing's in
+    """The line for `event`; aftercare events have theirs in `_later`, data sharing's in
     `_evidence`."""
     return _first(event) or _later(event) or _evidence(event) or event.event_type
 

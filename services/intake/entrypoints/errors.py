@@ -120,9 +120,11 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
         )
     listed = [_named(e) for e in errors]
     return error_response(
-        422, "validation_failed", summary_message("申请内容不符合要求 / validation failed", listed),
+        422,
+        "validation_failed",
+        summary_message("申请内容不符合要求 / validation failed", listed),
         {"errors": listed},
-    )  # fmt: skip
+    )
 
 
 def _named(error: Any) -> dict[str, str]:

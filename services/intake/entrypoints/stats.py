@@ -43,8 +43,9 @@ def stats_routes(rules: handlers.Rules) -> APIRouter:
         ),
     ) -> StatsReport:
         if last < first:
-            raise HttpRefusal(400, "bad_request", f"to ({last}) is before from ({first})",
-                              {"field": "to"})  # fmt: skip
+            raise HttpRefusal(
+                400, "bad_request", f"to ({last}) is before from ({first})", {"field": "to"}
+            )
         if matter is not None:
             try:
                 rules.catalog.matter(matter)

@@ -65,8 +65,9 @@ async def close_follow_up(
         await locked(conn, caller, case.application_id)
         case = await find_case(conn, case_id)
         if case is None or case.closed:
-            raise AlreadyDone("follow_up_closed", "回访工单已办结 / the follow-up is closed",
-                              {"case_id": case_id})  # fmt: skip
+            raise AlreadyDone(
+                "follow_up_closed", "回访工单已办结 / the follow-up is closed", {"case_id": case_id}
+            )
         closed = FollowUpClosed(case_id=case_id, response=answer.response, clerk=caller.client_id)
         await record(conn, rules.clock, case.application_id, closed)
     return RequestAccepted(

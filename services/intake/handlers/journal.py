@@ -12,6 +12,7 @@ from contracts.catalog import Catalog
 from contracts.envelope import Envelope, Event
 from contracts.webhook_targets import AllowList
 from eventlog.inbox import Unprocessable
+from eventlog.reading import stream_head
 from eventlog.store import Connection, StreamAppend, append_streams
 from eventlog.unit_of_work import UnitOfWork
 from runtime.clock import Clock
@@ -64,21 +65,16 @@ async def record(conn: Connection, clock: Clock, application_id: UUID, *events: 
     """Append `events` to the application's stream, each caused by the one before, at the
     clock's time, and apply them to the read model."""
     stream = application_stream(application_id)
-    head = await conn.fetchrow(
-        "SELECT coalesce(max(version), 0) AS version,"
-        " max(traceparent) FILTER (WHERE version = 1) AS traceparent"
-        " FROM events WHERE stream_id = $1",
-        stream,
-    )
-    assert head is not None  # an aggregate always yields a row
-    version, traceparent = head["version"], head["traceparent"]
+    head = await stream_head(conn, stream)
+    version, traceparent = head.version, head.first_traceparent
     now, envelopes = clock.now(), list[Envelope]()
     # A later request (a supplement, a withdrawal...) continues the application's trace.
     with continuing(f"record {events[0].event_type}", traceparent) if version else nullcontext():
         for event in events:
             cause = envelopes[-1] if envelopes else None
-            envelope = Envelope.new(event, application_id=application_id, producer=SERVICE,
-                                    causation=cause)  # fmt: skip
+            envelope = Envelope.new(
+                event, application_id=application_id, producer=SERVICE, causation=cause
+            )
             envelopes.append(envelope.model_copy(update={"occurred_at": now}))
     await append_streams(conn, [StreamAppend(stream, version, envelopes)])
     await apply_all(conn, envelopes)

@@ -1,4 +1,4 @@
-"""intake's read model for issue 4: visits, collection, deficiency, clocks, evaluations.
+"""intake's read model of aftercare: visits, collection, deficiency, clocks, evaluations.
 
 Revision ID: intake_0002
 Revises: intake_0001

@@ -14,12 +14,12 @@ from services.notifier.domain.applications import known_application
 from services.notifier.domain.clock_notices import reminder_notice
 from services.notifier.domain.events import ReminderWaiting
 from services.notifier.handlers.clocks import waiting_stream
-from services.notifier.handlers.notices import decode, prepare
+from services.notifier.handlers.notices import payload_of, prepare
 
 
 def application_handlers(catalog: Catalog) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope, uow: UnitOfWork) -> None:
-        known = known_application(decode(envelope, ApplicationSubmitted), catalog)
+        known = known_application(payload_of(envelope, ApplicationSubmitted), catalog)
         # The upsert waits for a reminder parking concurrently (it holds the row), so the
         # waiting stream read next holds every reminder that found no submission.
         applications = uow.derived(Applications)
@@ -31,7 +31,7 @@ def application_handlers(catalog: Catalog) -> dict[str, Handler]:
             await prepare(uow, parked, notice)
 
     async def on_handed_in(envelope: Envelope, uow: UnitOfWork) -> None:
-        handed_in = decode(envelope, MaterialsHandedIn)
+        handed_in = payload_of(envelope, MaterialsHandedIn)
         await uow.derived(Applications).hand_in(envelope.application_id, handed_in.materials)
 
     return {

@@ -31,7 +31,7 @@ from services.notifier.domain.clocks import (
 )
 from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.events import ReminderWaiting
-from services.notifier.handlers.notices import decode, prepare
+from services.notifier.handlers.notices import payload_of, prepare
 
 log = structlog.get_logger()
 
@@ -43,9 +43,9 @@ def waiting_stream(application_id: UUID) -> str:
 def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
     async def on_clock_event(envelope: Envelope, uow: UnitOfWork) -> None:
         event: ClockEvent = (
-            decode(envelope, TimeLimitWarned)
+            payload_of(envelope, TimeLimitWarned)
             if envelope.event_type == TimeLimitWarned.event_type
-            else decode(envelope, TimeLimitExceeded)
+            else payload_of(envelope, TimeLimitExceeded)
         )
         recipients = watchers_of(event, watchers)
         if recipients:

@@ -23,7 +23,7 @@ E = TypeVar("E", bound=Event)
 log = structlog.get_logger()
 
 
-def decode(envelope: Envelope, model: type[E]) -> E:
+def payload_of(envelope: Envelope, model: type[E]) -> E:
     try:
         return model.model_validate(envelope.payload)
     except ValidationError as exc:

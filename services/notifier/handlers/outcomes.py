@@ -14,24 +14,24 @@ from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
 from services.notifier.domain.applications import material_names
 from services.notifier.domain.notices import held_notice, outcome_notice, supplement_notice
-from services.notifier.handlers.notices import decode, prepare
+from services.notifier.handlers.notices import payload_of, prepare
 
 
 async def on_outcome_decided(envelope: Envelope, uow: UnitOfWork) -> None:
-    outcome = decode(envelope, OutcomeDecided)
+    outcome = payload_of(envelope, OutcomeDecided)
     await prepare(
         uow, envelope, outcome_notice(envelope.application_id, outcome, envelope.occurred_at)
     )
 
 
 async def on_supplement_notice_issued(envelope: Envelope, uow: UnitOfWork) -> None:
-    issued = decode(envelope, SupplementNoticeIssued)
+    issued = payload_of(envelope, SupplementNoticeIssued)
     await prepare(uow, envelope, supplement_notice(envelope.application_id, issued))
 
 
 def outcome_handlers(catalog: Catalog) -> dict[str, Handler]:
     async def on_result_held(envelope: Envelope, uow: UnitOfWork) -> None:
-        held = decode(envelope, ResultHeld)
+        held = payload_of(envelope, ResultHeld)
         owed = material_names(catalog, held.matter, held.missing)
         notice = held_notice(envelope.application_id, held, owed, envelope.occurred_at)
         await prepare(uow, envelope, notice)

@@ -36,7 +36,7 @@ class ProcessStarted(Event):
     delivery: Delivery
     form: dict[str, Any]
     materials: tuple[str, ...] = ()
-    # issue 4; absent in logs written before it, whose processes keep no clocks
+    # time limits: absent in logs written before them, whose processes keep no clocks
     submitted_at: AwareDatetime | None = None
     deferred_materials: tuple[str, ...] = ()
     materials_promised_by: date | None = None

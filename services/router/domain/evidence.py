@@ -162,8 +162,9 @@ def _lookups(
     materials: dict[str, dict[str, None]] = defaultdict(dict)
     subtasks: dict[str, dict[str, None]] = defaultdict(dict)
 
-    def want(dataset: str, key: str, fields: frozenset[str], material: str,
-             serves: tuple[str, ...]) -> None:  # fmt: skip
+    def want(
+        dataset: str, key: str, fields: frozenset[str], material: str, serves: tuple[str, ...]
+    ) -> None:
         held = process.evidence.records.get((dataset, key))
         if held is None or not fields <= held.fields:
             wanted[dataset].setdefault(key, set()).update(fields)
@@ -186,14 +187,16 @@ def _lookups(
         for start in range(0, len(keys), MAX_KEYS):
             lookups.append(
                 DatasetLookup(
-                    dataset=dataset, purpose=purpose, materials=tuple(materials[dataset]),
+                    dataset=dataset,
+                    purpose=purpose,
+                    materials=tuple(materials[dataset]),
                     subtasks=serving,
                     records=tuple(
                         WantedRecord(key=k, fields=tuple(sorted(f)))
                         for k, f in keys[start : start + MAX_KEYS]
                     ),
                 )
-            )  # fmt: skip
+            )
     return lookups
 
 
@@ -247,10 +250,12 @@ def _check(process: Process, matter: Matter, need: _Need, findings: _Findings) -
         certificates = [process.evidence.library.get((kind, k.key)) for k in need.keys]
         if all(certificates):
             return MaterialObtained(
-                material=material.code, via="e-certificate", subtasks=need.serves,
+                material=material.code,
+                via="e-certificate",
+                subtasks=need.serves,
                 certificate=", ".join(c.number for c in certificates if c),
                 holder=", ".join(k.key for k in need.keys),
-            )  # fmt: skip
+            )
         if material.register is None:
             return brings(NOT_IN_LIBRARY)
     dataset = material.register

@@ -25,7 +25,7 @@ from contracts.events import (
     TimeLimitExceeded,
     TimeLimitWarned,
 )
-from contracts.registry import decode
+from contracts.registry import decode, decode_as, narrow
 from services.router.domain.events import ProcessStarted
 
 ANSWERS = {
@@ -86,8 +86,7 @@ def _measure(envelope: Envelope, earlier: Sequence[Envelope]) -> Measure | None:
             "warned" if isinstance(event, TimeLimitWarned) else "exceeded"
         )
         return Marked(mark, event.clock, event.limit, event.department or "")
-    assert isinstance(event, ResultRecorded)
-    return _answered(event.result, envelope.occurred_at, earlier)
+    return _answered(narrow(event, ResultRecorded).result, envelope.occurred_at, earlier)
 
 
 def _answered(
@@ -110,8 +109,7 @@ def _answered(
 def _submitted_at(earlier: Sequence[Envelope]) -> datetime | None:
     for envelope in earlier:
         if envelope.event_type == ProcessStarted.event_type:
-            started = decode(envelope)
-            assert isinstance(started, ProcessStarted)
+            started = decode_as(envelope, ProcessStarted)
             return started.submitted_at or envelope.occurred_at
     return None
 

@@ -61,15 +61,18 @@ def outcome(process: Process, matter: Matter, timing: Timing) -> OutcomeDecided:
             assert state.completed_at is not None
             certificates.append(
                 Certificate(
-                    subtask=state.code, department=state.department, title=spec.title,
-                    number=str(state.outputs[spec.number]), issued_at=state.completed_at,
-                    kind=spec.kind, replaces=spec.replaces,
+                    subtask=state.code,
+                    department=state.department,
+                    title=spec.title,
+                    number=str(state.outputs[spec.number]),
+                    issued_at=state.completed_at,
+                    kind=spec.kind,
+                    replaces=spec.replaces,
                     holders=tuple(
-                        Holder(id=h.id, name=h.name)
-                        for h in holders(spec, process.form, outputs)
+                        Holder(id=h.id, name=h.name) for h in holders(spec, process.form, outputs)
                     ),
                 )
-            )  # fmt: skip
+            )
     reasons = tuple(
         Reason(subtask=s.code, department=s.department, reason=s.reason)
         for s in states

@@ -19,7 +19,7 @@ from contracts.events import (
     RegisterLookupAnswered,
     SupplementSubmitted,
 )
-from contracts.registry import decode
+from contracts.registry import decode, decode_as
 from contracts.topics import TASK_RESULT_TYPES
 from services.router.domain.events import (
     FollowUpEnded,
@@ -79,9 +79,11 @@ def record(
         if process.ending or incoming.notice_id != process.pending_notice:
             return None
         return SupplementAccepted(
-            notice_id=incoming.notice_id, materials=incoming.materials, form=incoming.form,
+            notice_id=incoming.notice_id,
+            materials=incoming.materials,
+            form=incoming.form,
             library=library,
-        )  # fmt: skip
+        )
     if isinstance(incoming, ApplicationWithdrawn) and not process.ending:
         return WithdrawalRecorded(reason=incoming.reason)
     if isinstance(incoming, MaterialsHandedIn) and not process.ending:
@@ -93,8 +95,7 @@ def record(
 def _answered(process: Process, envelope: Envelope) -> Event | None:
     """The answer to the lookup the process awaits; an earlier lookup's answer (or one
     arriving once the process is ending) changes nothing."""
-    answer = decode(envelope)
-    assert isinstance(answer, RegisterLookupAnswered)
+    answer = decode_as(envelope, RegisterLookupAnswered)
     key, prefix = answer.lookup_key, f"{process.application_id}:lookup:"
     number = key.removeprefix(prefix)
     if not key.startswith(prefix) or not number.isdigit() or int(number) > process.evidence.lookups:

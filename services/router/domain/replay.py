@@ -25,7 +25,7 @@ from contracts.events import (
     SupplementNoticeIssued,
     SupplementRequested,
 )
-from contracts.registry import decode
+from contracts.registry import decode, narrow
 from services.router.domain.clocks import CLOCK_EVENTS
 from services.router.domain.events import (
     LookupRecorded,
@@ -62,10 +62,14 @@ def mutate(process: Process, event: Event) -> Process:
                 form=event.form or process.form,
                 materials=process.materials | set(event.materials),
                 evidence=replace(  # a new round: look again at what the answer changed
-                    process.evidence, looked_up=False, unavailable=frozenset(), checked=False,
-                    corrections=False, library=Evidence.of(event.library),
+                    process.evidence,
+                    looked_up=False,
+                    unavailable=frozenset(),
+                    checked=False,
+                    corrections=False,
+                    library=Evidence.of(event.library),
                 ),
-            )  # fmt: skip
+            )
             for state in process.subtasks.values():
                 if state.status == "supplement":
                     process = process.with_subtask(state.code, status="waiting")
@@ -89,11 +93,14 @@ def mutate(process: Process, event: Event) -> Process:
             return replace(
                 process,
                 evidence=replace(
-                    evidence, pending=None, asked={}, looked_up=True,
+                    evidence,
+                    pending=None,
+                    asked={},
+                    looked_up=True,
                     records=recorded(evidence.records, evidence.asked, event.answers),
                     unavailable=frozenset(unavailable),
                 ),
-            )  # fmt: skip
+            )
         case EvidenceChecked():
             return _apply_findings(process, event)
         case WithdrawalRecorded():
@@ -135,10 +142,12 @@ def _apply_result(process: Process, envelope: Envelope) -> Process:
             )
         case SubtaskCompleted():
             return process.with_subtask(
-                result.subtask, status="completed", outputs=result.outputs,
+                result.subtask,
+                status="completed",
+                outputs=result.outputs,
                 completed_at=envelope.occurred_at,
                 legacy_receipt=result.legacy_receipt or _receipt(process, result.subtask),
-            )  # fmt: skip
+            )
         case SubtaskRejected():
             process = process.with_subtask(result.subtask, status="rejected", reason=result.reason)
             return replace(process, ending=process.ending or "rejected")
@@ -164,8 +173,7 @@ def _receipt(process: Process, subtask: str) -> str | None:
 
 def replay(application_id: str, events: list[Event], matter_of: dict[str, Matter]) -> Process:
     """The process as the router's log tells it; the first event is always ProcessStarted."""
-    first = events[0]
-    assert isinstance(first, ProcessStarted), f"process log starts with {first.event_type}"
+    first = narrow(events[0], ProcessStarted)  # a process's log starts with it
     process = start(application_id, first, matter_of[first.matter])
     for event in events[1:]:
         process = mutate(process, event)

@@ -24,7 +24,7 @@ from contracts.events import (
     SubtaskRejected,
     SupplementRequested,
 )
-from contracts.registry import UnknownEventType, decode
+from contracts.registry import UnexpectedEvent, UnknownEventType, decode
 from services.router.domain.process import Process, Status, SubtaskState
 
 TaskResult = (
@@ -74,7 +74,8 @@ def _read(answer: Envelope) -> TaskResult:
         result = decode(answer)
     except (UnknownEventType, ValidationError) as exc:
         raise NotAnAnswer(f"{answer.event_type} does not match its schema: {exc}") from exc
-    assert isinstance(result, TaskResult)  # the caller passes task results only
+    if not isinstance(result, TaskResult):  # the caller passes task results only
+        raise UnexpectedEvent(result, "a task result")
     return result
 
 

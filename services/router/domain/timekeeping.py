@@ -105,10 +105,13 @@ def _resume(process: Process, timing: Timing) -> list[Event]:
             continue
         moved.append(
             MarksMoved(
-                clock=clock.kind, clock_id=clock.clock_id, limit=clock.limit,
-                warn_at=warn, due_at=due,
+                clock=clock.kind,
+                clock_id=clock.clock_id,
+                limit=clock.limit,
+                warn_at=warn,
+                due_at=due,
             )
-        )  # fmt: skip
+        )
     resume = ClocksResumed(
         notice_id=paused.notice_id, at=timing.now, resumed_from=restart,
         paused_days=days, moved=tuple(moved),

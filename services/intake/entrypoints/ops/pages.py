@@ -7,15 +7,15 @@ from datetime import datetime
 
 from fastapi.responses import HTMLResponse
 
-from services.intake.domain.ops_views import (
+from services.intake.domain.ops.views import (
     AdapterHealth,
     ApplicationDetail,
     Backlog,
     ClockAlert,
     InFlight,
 )
-from services.intake.entrypoints.ops_html import link, page, section, table, tag
-from services.intake.entrypoints.ops_tables import (
+from services.intake.entrypoints.ops.html import link, page, section, table, tag
+from services.intake.entrypoints.ops.tables import (
     alert_table,
     backlog_table,
     health_table,

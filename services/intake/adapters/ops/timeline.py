@@ -1,16 +1,21 @@
 """One application for the ops console: its row in the read model, and every event about it
-in every service's log (read directly, like the read model's rebuild: same database)."""
+in every service's log (read through eventlog, like the read model's rebuild: same database)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from uuid import UUID
 
+import asyncpg
 import httpx
 
+from contracts.envelope import Envelope
 from contracts.events import ResultIgnored
-from services.intake.adapters.ops_queries import Db, OrderOf, clock_alerts, subtasks_of
-from services.intake.domain.ops_views import (
+from eventlog.reading import ServiceLogs
+from eventlog.store import Connection
+from services.intake.adapters.ops.queries import Db, OrderOf, clock_alerts, subtasks_of
+from services.intake.domain.ops.views import (
     AdapterHealth,
     ApplicationDetail,
     LoggedEvent,
@@ -54,59 +59,60 @@ async def logged_events(
     db: Db, log_schemas: Sequence[str], application_id: UUID
 ) -> tuple[list[LoggedEvent], list[str]]:
     """Every log's events about the application in time order (ties: by UUIDv7 event id)."""
-    readable: list[str] = []
-    unread: list[str] = []
-    for schema in log_schemas:
-        (readable if await _readable(db, schema) else unread).append(schema)
-    if not readable:
-        return [], unread
-    # Schema names are checked by IntakeSettings (a-z, 0-9, _) and quoted.
-    union = " UNION ALL ".join(
-        f"SELECT ${n}::text AS log, occurred_at, event_id, event_type, producer, traceparent,"
-        " CASE WHEN event_type = 'ResultRecorded' THEN payload->'result'->>'event_id' END"
-        " AS wraps, CASE WHEN event_type = 'ResultIgnored' THEN payload::text END AS ignored"
-        f' FROM "{schema}".events WHERE application_id = $1'
-        for n, schema in enumerate(readable, start=2)
-    )
-    rows = await db.fetch(f"{union} ORDER BY occurred_at, event_id", application_id, *readable)
-    summaries = {
-        str(r["event_id"]): r["summary"]
-        for r in await db.fetch(
-            "SELECT event_id, summary FROM timeline WHERE application_id = $1", application_id
-        )
-    }
+    async with _connection(db) as conn:
+        logs = ServiceLogs(conn, log_schemas)
+        _, unread = await logs.readable()
+        logged = await logs.of_application(application_id)
+        summaries = {
+            str(r["event_id"]): r["summary"]
+            for r in await conn.fetch(
+                "SELECT event_id, summary FROM timeline WHERE application_id = $1", application_id
+            )
+        }
     events = [
         LoggedEvent(
-            r["occurred_at"],
-            r["log"],
-            r["producer"],
-            r["event_type"],
-            r["event_id"],
-            trace_id(r["traceparent"]),
-            summaries.get(str(r["event_id"]))
-            or summaries.get(r["wraps"] or "")
-            or _ignored(r["ignored"]),
+            e.envelope.occurred_at,
+            schema,
+            e.envelope.producer,
+            e.envelope.event_type,
+            e.envelope.event_id,
+            trace_id(e.envelope.traceparent),
+            summaries.get(str(e.envelope.event_id))
+            or summaries.get(_wrapped(e.envelope) or "")
+            or _ignored(e.envelope),
         )
-        for r in rows
+        for schema, e in logged
     ]
     return events, unread
 
 
-def _ignored(payload: str | None) -> str | None:
+@asynccontextmanager
+async def _connection(db: Db) -> AsyncIterator[Connection]:
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            yield conn
+    else:
+        yield db
+
+
+def _wrapped(envelope: Envelope) -> str | None:
+    """The id of the task result a ResultRecorded carries: the read model's timeline line is
+    keyed by it."""
+    if envelope.event_type != "ResultRecorded":
+        return None
+    result = envelope.payload.get("result")
+    wrapped = result.get("event_id") if isinstance(result, dict) else None
+    return wrapped if isinstance(wrapped, str) else None
+
+
+def _ignored(envelope: Envelope) -> str | None:
     """The line of an answer the router did not apply (it never reaches the read model)."""
-    if payload is None:
+    if envelope.event_type != "ResultIgnored":
         return None
     try:
-        return ignored_summary(ResultIgnored.model_validate_json(payload))
+        return ignored_summary(ResultIgnored.model_validate(envelope.payload))
     except (ValueError, LookupError):  # a ValidationError, or an answer no model reads
         return None
-
-
-async def _readable(db: Db, schema: str) -> bool:
-    table = f'"{schema}".events'
-    if await db.fetchval("SELECT to_regclass($1)", table) is None:
-        return False
-    return bool(await db.fetchval("SELECT has_table_privilege($1, 'SELECT')", table))
 
 
 async def adapter_health(base_url: str, timeout: float) -> AdapterHealth:

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from eventlog.store import Connection
-from services.intake.domain.ops_views import (
+from services.intake.domain.ops.views import (
     HELD_BY_DEPARTMENT,
     Backlog,
     ClockAlert,

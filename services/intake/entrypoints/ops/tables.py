@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from services.intake.domain.ops_views import (
+from services.intake.domain.ops.views import (
     HELD_BY_DEPARTMENT,
     AdapterHealth,
     Backlog,
@@ -15,7 +15,7 @@ from services.intake.domain.ops_views import (
     SubtaskLine,
     age,
 )
-from services.intake.entrypoints.ops_html import NONE, Markup, items, link, table, tag, when
+from services.intake.entrypoints.ops.html import NONE, Markup, items, link, table, tag, when
 
 
 def application_href(application_id: UUID) -> str:

@@ -20,10 +20,10 @@ from fastapi.routing import APIRoute
 from contracts.catalog import Catalog, UnknownMatter
 from runtime.clock import Clock
 from services.intake.adapters.data_access import record_reads
-from services.intake.adapters.ops_queries import backlogs, clock_alerts, in_flight
-from services.intake.adapters.ops_timeline import adapter_health, application_detail
+from services.intake.adapters.ops.queries import backlogs, clock_alerts, in_flight
+from services.intake.adapters.ops.timeline import adapter_health, application_detail
 from services.intake.entrypoints.guard import Pool
-from services.intake.entrypoints.ops_pages import application_page, message, overview
+from services.intake.entrypoints.ops.pages import application_page, message, overview
 from services.intake.settings import IntakeSettings
 
 log = structlog.get_logger()

@@ -1,0 +1,1 @@
+"""The ops console's views: pure models and rules of what operations staff see."""

@@ -1,0 +1,1 @@
+"""The ops console's routes and pages: server-rendered HTML for operations staff."""
