@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from onewindow.commands.load_options import mix_option, own_stack_started, pace_option
-from onewindow.commands.options import DEFAULT_DATABASE_URL
+from onewindow.commands.options import DEFAULT_DATABASE_URL, Replicas
 from onewindow.embedded.ports import free_port
 from onewindow.stack import LOCAL_PARTS, Stack, home
 
@@ -69,12 +69,7 @@ def bench_flow(
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
     ] = None,
-    replicas: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Own stack: processes of each of router, dept_adapter and notifier."
-        ),
-    ] = 1,
+    replicas: Replicas = 1,
     target: Annotated[
         str | None,
         typer.Option(help="Load a running system: intake's URL, e.g. http://127.0.0.1:8001."),

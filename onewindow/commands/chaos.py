@@ -12,6 +12,7 @@ import typer
 import uvloop
 
 from onewindow.commands.load_options import mix_option, own_stack_started, pace_option
+from onewindow.commands.options import Replicas
 
 # Each size's defaults; an option given on the command line wins.
 SIZES: dict[str, dict[str, float]] = {
@@ -49,12 +50,7 @@ def chaos(
         float | None,
         typer.Option(min=0, help="The adapter's breaker's open time (small: 5; default: as set)."),
     ] = None,
-    replicas: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Processes of each of router, dept_adapter and notifier; each is a victim."
-        ),
-    ] = 1,
+    replicas: Replicas = 1,
     victims: Annotated[
         str | None,
         typer.Option(help="Processes to kill, e.g. router-2,notifier (default: every service's)."),

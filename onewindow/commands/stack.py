@@ -11,17 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from onewindow.commands.options import DEFAULT_DATABASE_URL
+from onewindow.commands.options import DEFAULT_DATABASE_URL, Replicas
 from onewindow.stack import WEBHOOK_RECEIVER, Stack, local_parts, ops_password
-
-Replicas = Annotated[
-    int,
-    typer.Option(
-        min=1,
-        help="Processes of each of router, dept_adapter and notifier (the second on the"
-        " service's port + 100, ...).",
-    ),
-]
 
 
 def up(replicas: Replicas = 1) -> None:
