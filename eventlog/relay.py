@@ -54,6 +54,7 @@ class Relay:
         publish_timeout_seconds: float = 60.0,
         watch: BrokerWatch | None = None,
         watch_seconds: float = 10.0,
+        loss_settle_seconds: float = 30.0,
         report_lag: Callable[[int], None] = lambda _: None,
         report_data_loss: Callable[[], None] = lambda: None,
     ) -> None:
@@ -62,6 +63,8 @@ class Relay:
         self.standby_seconds = standby_seconds
         self.publish_timeout = publish_timeout_seconds
         self.watch, self.watch_seconds = watch, watch_seconds
+        self.loss_settle_seconds = loss_settle_seconds
+        self._once_more: tuple[float, int] | None = None  # (when, from position): after a loss
         self.report_lag, self.report_data_loss = report_lag, report_data_loss
         self.offsets = PublishedOffsets()
         self._wake = asyncio.Event()
@@ -163,6 +166,8 @@ class Relay:
                     raise ConnectionError("the session holding the relay's lock ended")
                 self._wake.clear()
                 sent = await self._publish_batch()
+                if self._once_more is not None and time.monotonic() >= self._once_more[0]:
+                    await self._republish_once_more()
                 if self.watch is not None and time.monotonic() - looked >= self.watch_seconds:
                     await self._look_at_broker()
                     looked = time.monotonic()
@@ -214,12 +219,31 @@ class Relay:
             assert row is not None
             newest = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         self.offsets.forget()
+        since = (
+            row["position"] if self._once_more is None else min(self._once_more[1], row["position"])
+        )
+        self._once_more = (time.monotonic() + self.loss_settle_seconds, since)
         self.report_data_loss()
         log.warning(
             "the broker lost data; republishing what may not have been consumed",
             why=why,
             from_position=row["position"] + 1,
             events=max(newest - row["position"], 0),
+        )
+
+    async def _republish_once_more(self) -> None:
+        """Right after a loss, while the services make the lost topics again, what is
+        published may be dropped unseen (a topic made again over records just written to
+        it; the bundled broker does that) and the relay's markers do not cover it. So once
+        the broker has settled, everything since the loss is published once more; the
+        inboxes drop the repeats."""
+        assert self._once_more is not None
+        since = self._once_more[1]
+        self._once_more = None
+        async with self.pool.acquire() as conn:
+            await conn.execute("UPDATE relay_checkpoint SET position = least(position, $1)", since)
+        log.warning(
+            "republishing once more what followed the broker's data loss", from_position=since + 1
         )
 
     def _on_notify(self, *_: object) -> None:

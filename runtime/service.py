@@ -113,6 +113,7 @@ class Service:
             publish_timeout_seconds=s.relay_publish_timeout_seconds,
             watch=broker_watch(s),
             watch_seconds=s.relay_watch_seconds,
+            loss_settle_seconds=s.relay_loss_settle_seconds,
             report_lag=RELAY_LAG.labels(service=self.name).set,
             report_data_loss=BROKER_DATA_LOSS.labels(service=self.name).inc,
         )

@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
     relay_watch_seconds: float = Field(
         3.0, gt=0, description="How often the relay asks the broker whether it lost data."
     )
+    relay_loss_settle_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="After a broker lost data, what followed the loss is published once more"
+        " this much later, when the lost topics have been made again.",
+    )
     retry_first_seconds: float = Field(0.2, gt=0, description="First wait of every back-off.")
     retry_max_seconds: float = Field(15.0, gt=0, description="Longest wait of every back-off.")
     part_stable_seconds: float = Field(

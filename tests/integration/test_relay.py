@@ -213,3 +213,68 @@ async def _relay_lock_holder(pool: asyncpg.Pool, schema: str) -> int:
             if pid is not None:
                 return int(pid)
             await asyncio.sleep(0.02)
+
+
+class PlacingPublisher:
+    """A broker of its own: each event placed at the next offset of one partition."""
+
+    def __init__(self) -> None:
+        self.published: list[int] = []
+
+    async def publish(self, events: Sequence[RecordedEvent]) -> Sequence[Placed | None]:
+        placed = []
+        for e in events:
+            placed.append(Placed(TASK_RESULTS, 0, len(self.published)))
+            self.published.append(e.position)
+        return placed
+
+
+class LosingOnce:
+    """A broker watch that finds, once asked after `lose` is set, the last event gone."""
+
+    def __init__(self) -> None:
+        self.lose, self.told = asyncio.Event(), False
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def missing(self, markers: object) -> list[tuple[str, int]]:
+        if self.lose.is_set() and not self.told:
+            self.told = True
+            return [(TASK_RESULTS, 0)]
+        return []
+
+    async def committed(self, partitions: object) -> dict[tuple[str, int], int]:
+        return {}
+
+
+async def test_after_a_loss_what_followed_it_is_published_once_more_when_it_settled(
+    pool: asyncpg.Pool,
+) -> None:
+    publisher, watch = PlacingPublisher(), LosingOnce()
+    relay = Relay(
+        pool,
+        publisher,
+        idle_poll_seconds=0.05,
+        watch=watch,  # type: ignore[arg-type]
+        watch_seconds=0.05,
+        loss_settle_seconds=1.0,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await _append(pool, uuid7(), 5)
+        async with asyncio.timeout(10):
+            while len(publisher.published) < 5:
+                await asyncio.sleep(0.02)
+        watch.lose.set()  # nothing consumed: all five again, then once more when settled
+        async with asyncio.timeout(10):
+            while len(publisher.published) < 15:
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(1.5)  # and no more after that
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    first = publisher.published[:5]
+    assert publisher.published == first * 3
