@@ -64,7 +64,6 @@ class Relay:
         self.publish_timeout = publish_timeout_seconds
         self.watch, self.watch_seconds = watch, watch_seconds
         self.loss_settle_seconds = loss_settle_seconds
-        self._once_more: tuple[float, int] | None = None  # (when, from position): after a loss
         self.report_lag, self.report_data_loss = report_lag, report_data_loss
         self.offsets = PublishedOffsets()
         self._wake = asyncio.Event()
@@ -166,10 +165,9 @@ class Relay:
                     raise ConnectionError("the session holding the relay's lock ended")
                 self._wake.clear()
                 sent = await self._publish_batch()
-                if self._once_more is not None and time.monotonic() >= self._once_more[0]:
-                    await self._republish_once_more()
                 if self.watch is not None and time.monotonic() - looked >= self.watch_seconds:
                     await self._look_at_broker()
+                    await self._republish_once_more()
                     looked = time.monotonic()
                 if sent < self.batch_size:
                     await first_of(self._wake, stop, lock_lost, timeout=self.idle_poll_seconds)
@@ -214,15 +212,15 @@ class Relay:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
                 "UPDATE relay_checkpoint SET position = least(position, consumed_position - 1),"
-                " acked_offsets = '{}' RETURNING position, consumed_position"
+                " acked_offsets = '{}', again_at = now() + make_interval(secs => $1),"
+                " again_from = least(coalesce(again_from, position), position,"
+                " consumed_position - 1)"
+                " RETURNING position, consumed_position",
+                self.loss_settle_seconds,
             )
             assert row is not None
             newest = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         self.offsets.forget()
-        since = (
-            row["position"] if self._once_more is None else min(self._once_more[1], row["position"])
-        )
-        self._once_more = (time.monotonic() + self.loss_settle_seconds, since)
         self.report_data_loss()
         log.warning(
             "the broker lost data; republishing what may not have been consumed",
@@ -236,15 +234,18 @@ class Relay:
         published may be dropped unseen (a topic made again over records just written to
         it; the bundled broker does that) and the relay's markers do not cover it. So once
         the broker has settled, everything since the loss is published once more; the
-        inboxes drop the repeats."""
-        assert self._once_more is not None
-        since = self._once_more[1]
-        self._once_more = None
+        inboxes drop the repeats. When and from where is kept with the checkpoint."""
         async with self.pool.acquire() as conn:
-            await conn.execute("UPDATE relay_checkpoint SET position = least(position, $1)", since)
-        log.warning(
-            "republishing once more what followed the broker's data loss", from_position=since + 1
-        )
+            since = await conn.fetchval(
+                "WITH due AS (SELECT again_from FROM relay_checkpoint WHERE again_at <= now())"
+                " UPDATE relay_checkpoint SET position = least(position, due.again_from),"
+                " again_from = NULL, again_at = NULL FROM due RETURNING due.again_from"
+            )
+        if since is not None:
+            log.warning(
+                "republishing once more what followed the broker's data loss",
+                from_position=since + 1,
+            )
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

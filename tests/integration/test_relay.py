@@ -253,25 +253,34 @@ async def test_after_a_loss_what_followed_it_is_published_once_more_when_it_sett
     pool: asyncpg.Pool,
 ) -> None:
     publisher, watch = PlacingPublisher(), LosingOnce()
-    relay = Relay(
-        pool,
-        publisher,
-        idle_poll_seconds=0.05,
-        watch=watch,  # type: ignore[arg-type]
-        watch_seconds=0.05,
-        loss_settle_seconds=1.0,
-    )
+
+    def relay() -> Relay:
+        return Relay(
+            pool,
+            publisher,
+            idle_poll_seconds=0.05,
+            watch=watch,  # type: ignore[arg-type]
+            watch_seconds=0.05,
+            loss_settle_seconds=1.0,
+        )
+
+    async def published(count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(publisher.published) < count:
+                await asyncio.sleep(0.02)
+
     stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
+    running = asyncio.create_task(relay().run(stop))
+    await _append(pool, uuid7(), 5)
+    await published(5)
+    watch.lose.set()  # nothing consumed: all five again …
+    await published(10)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    stop = asyncio.Event()  # … and, by a relay started afresh, once more when settled
+    running = asyncio.create_task(relay().run(stop))
     try:
-        await _append(pool, uuid7(), 5)
-        async with asyncio.timeout(10):
-            while len(publisher.published) < 5:
-                await asyncio.sleep(0.02)
-        watch.lose.set()  # nothing consumed: all five again, then once more when settled
-        async with asyncio.timeout(10):
-            while len(publisher.published) < 15:
-                await asyncio.sleep(0.02)
+        await published(15)
         await asyncio.sleep(1.5)  # and no more after that
     finally:
         stop.set()
