@@ -14,6 +14,7 @@ from contracts.topics import (
 from runtime.clock import clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service
+from services.intake.adapters.commands import PostgresCommands
 from services.intake.adapters.projection import ReadModel
 from services.intake.entrypoints.applications import application_routes
 from services.intake.entrypoints.catalog import catalog_routes
@@ -37,8 +38,8 @@ def build(settings: IntakeSettings | None = None, *, schema: str = "intake") -> 
     rules = Rules(catalog, load_calendar(), clock_from(settings.clock_file), settings.webhook_allow)
     routes = [
         catalog_routes(catalog),
-        application_routes(rules),
-        follow_up_routes(rules),
+        application_routes(rules, PostgresCommands),
+        follow_up_routes(rules, PostgresCommands),
         stats_routes(rules),
         *certificate_routes(rules),
     ]

@@ -21,6 +21,7 @@ from contracts.commands import (
     WithdrawApplication,
 )
 from services.intake import handlers
+from services.intake.adapters.commands import OpenCommands
 from services.intake.adapters.data_access import ledger, record_reads
 from services.intake.adapters.listing import list_applications
 from services.intake.adapters.queries import application_owner, application_view
@@ -56,7 +57,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def application_routes(rules: handlers.Rules) -> APIRouter:
+def application_routes(rules: handlers.Rules, commands: OpenCommands) -> APIRouter:
     router = APIRouter(
         prefix="/v1/applications",
         tags=["applications"],
@@ -86,7 +87,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
         pool: Pool,
         response: Response,
     ) -> SubmissionAccepted:
-        accepted = await handlers.submit(pool, rules, caller, key, body, body_sha256)
+        accepted = await handlers.submit(commands(pool), rules, caller, key, body, body_sha256)
         response.headers["Location"] = accepted.status_url
         return accepted
 
@@ -162,7 +163,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def supplement(
         application_id: UUID, body: SubmitSupplement, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.supplement(pool, rules, caller, application_id, body)
+        return await handlers.supplement(commands(pool), rules, caller, application_id, body)
 
     @router.post(
         "/{application_id}/withdraw",
@@ -173,7 +174,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def withdraw(
         application_id: UUID, body: WithdrawApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.withdraw(pool, rules, caller, application_id, body)
+        return await handlers.withdraw(commands(pool), rules, caller, application_id, body)
 
     @router.post(
         "/{application_id}/materials",
@@ -184,7 +185,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def materials(
         application_id: UUID, body: HandInMaterials, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.hand_in(pool, rules, caller, application_id, body)
+        return await handlers.hand_in(commands(pool), rules, caller, application_id, body)
 
     @router.post(
         "/{application_id}/collection",
@@ -195,7 +196,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def collection(
         application_id: UUID, body: CollectResult, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.collect(pool, rules, caller, application_id, body)
+        return await handlers.collect(commands(pool), rules, caller, application_id, body)
 
     @router.post(
         "/{application_id}/evaluation",
@@ -206,7 +207,7 @@ def application_routes(rules: handlers.Rules) -> APIRouter:
     async def evaluation(
         application_id: UUID, body: EvaluateApplication, caller: CurrentCaller, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.evaluate(pool, rules, caller, application_id, body)
+        return await handlers.evaluate(commands(pool), rules, caller, application_id, body)
 
     return router
 

@@ -9,6 +9,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from contracts.commands import CloseFollowUp
 from services.intake import handlers
+from services.intake.adapters.commands import OpenCommands
 from services.intake.adapters.follow_ups import list_follow_ups
 from services.intake.domain.aftercare import FollowUpPage, FollowUpState
 from services.intake.domain.views import RequestAccepted
@@ -20,7 +21,7 @@ from services.intake.entrypoints.parameters import Limit, Offset
 CaseId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-def follow_up_routes(rules: handlers.Rules) -> APIRouter:
+def follow_up_routes(rules: handlers.Rules, commands: OpenCommands) -> APIRouter:
     router = APIRouter(
         prefix="/v1/follow-ups",
         tags=["follow-ups"],
@@ -50,6 +51,6 @@ def follow_up_routes(rules: handlers.Rules) -> APIRouter:
     async def close(
         case_id: CaseId, body: CloseFollowUp, clerk: CurrentClerk, pool: Pool
     ) -> RequestAccepted:
-        return await handlers.close_follow_up(pool, rules, clerk, case_id, body)
+        return await handlers.close_follow_up(commands(pool), rules, clerk, case_id, body)
 
     return router

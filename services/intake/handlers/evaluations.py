@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from contracts.commands import CloseFollowUp, EvaluateApplication
 from contracts.envelope import Event
 from contracts.events import ApplicationEvaluated, FollowUpClosed, FollowUpOpened
-from services.intake.adapters.follow_ups import find_case
+from services.intake.adapters.commands import CommandUnitOfWork
 from services.intake.domain.aftercare import LOW_RATINGS, evaluation_recorder, follow_up_case
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import AlreadyDone, FollowUpNotFound, KindNotAllowed, NotDecided
@@ -19,14 +17,14 @@ from services.intake.handlers.journal import Rules, locked, record, status_url
 
 
 async def evaluate(
-    pool: asyncpg.Pool,
+    uow: CommandUnitOfWork,
     rules: Rules,
     caller: Caller,
     application_id: UUID,
     evaluation: EvaluateApplication,
 ) -> RequestAccepted:
-    async with pool.acquire() as conn, conn.transaction():
-        state = await locked(conn, caller, application_id)
+    async with uow:
+        state = await locked(uow, caller, application_id)
         if state.decision is None:
             raise NotDecided(state.status)
         if state.evaluated:
@@ -48,28 +46,30 @@ async def evaluate(
                     recorded_by=recorder,
                 )
             )
-        await record(conn, rules.clock, application_id, *events)
+        await record(uow, rules.clock, application_id, *events)
+        await uow.commit()
     return RequestAccepted(application_id=application_id, status_url=status_url(application_id))
 
 
 async def close_follow_up(
-    pool: asyncpg.Pool, rules: Rules, caller: Caller, case_id: str, answer: CloseFollowUp
+    uow: CommandUnitOfWork, rules: Rules, caller: Caller, case_id: str, answer: CloseFollowUp
 ) -> RequestAccepted:
     if not caller.sees_all:
         raise KindNotAllowed(caller.kind, ("clerk",), "处理回访工单")
-    async with pool.acquire() as conn, conn.transaction():
-        case = await find_case(conn, case_id)
+    async with uow:
+        case = await uow.follow_ups.find(case_id)
         if case is None:
             raise FollowUpNotFound(case_id)
         # Under the application's lock (as every command), so two closes see each other.
-        await locked(conn, caller, case.application_id)
-        case = await find_case(conn, case_id)
+        await locked(uow, caller, case.application_id)
+        case = await uow.follow_ups.find(case_id)
         if case is None or case.closed:
             raise AlreadyDone(
                 "follow_up_closed", "回访工单已办结 / the follow-up is closed", {"case_id": case_id}
             )
         closed = FollowUpClosed(case_id=case_id, response=answer.response, clerk=caller.client_id)
-        await record(conn, rules.clock, case.application_id, closed)
+        await record(uow, rules.clock, case.application_id, closed)
+        await uow.commit()
     return RequestAccepted(
         application_id=case.application_id, status_url=status_url(case.application_id)
     )

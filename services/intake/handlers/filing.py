@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
 from uuid6 import uuid7
 
 from contracts.commands import (
@@ -19,7 +18,7 @@ from contracts.events import (
     SupplementSubmitted,
 )
 from services.intake import metrics
-from services.intake.adapters import idempotency
+from services.intake.adapters.commands import CommandUnitOfWork
 from services.intake.domain.callers import Caller
 from services.intake.domain.checks import (
     deferral_errors,
@@ -40,7 +39,7 @@ from services.intake.handlers.journal import Rules, locked, record, status_url
 
 
 async def submit(
-    pool: asyncpg.Pool,
+    uow: CommandUnitOfWork,
     rules: Rules,
     caller: Caller,
     idempotency_key: str,
@@ -65,11 +64,11 @@ async def submit(
         raise InvalidApplication(errors)
     application_id = uuid7()
     receipt = receipt_number(application_id, now)
-    async with pool.acquire() as conn, conn.transaction():
-        if not await idempotency.claim(
-            conn, caller.client_id, idempotency_key, request_sha256, application_id, receipt
+    async with uow:
+        if not await uow.keys.claim(
+            caller.client_id, idempotency_key, request_sha256, application_id, receipt
         ):
-            known = await idempotency.recall(conn, caller.client_id, idempotency_key)
+            known = await uow.keys.recall(caller.client_id, idempotency_key)
             if known.request_sha256 != request_sha256:
                 raise IdempotencyKeyReused(idempotency_key)
             return SubmissionAccepted(
@@ -91,8 +90,11 @@ async def submit(
             deferred_materials=tuple(submission.deferred_materials),
             materials_promised_by=submission.materials_promised_by,
         )
-        await record(conn, rules.clock, application_id, submitted)
-    metrics.SUBMITTED.labels(matter=matter.code, channel=caller.channel).inc()  # committed
+        uow.log.after_commit(
+            metrics.SUBMITTED.labels(matter=matter.code, channel=caller.channel).inc
+        )
+        await record(uow, rules.clock, application_id, submitted, new=True)
+        await uow.commit()
     return SubmissionAccepted(
         application_id=application_id,
         receipt_number=receipt,
@@ -101,14 +103,14 @@ async def submit(
 
 
 async def supplement(
-    pool: asyncpg.Pool,
+    uow: CommandUnitOfWork,
     rules: Rules,
     caller: Caller,
     application_id: UUID,
     answer: SubmitSupplement,
 ) -> RequestAccepted:
-    async with pool.acquire() as conn, conn.transaction():
-        state = await locked(conn, caller, application_id)
+    async with uow:
+        state = await locked(uow, caller, application_id)
         if state.pending_notice != answer.notice_id:
             raise NoticeNotPending(answer.notice_id, state.pending_notice)
         matter = rules.catalog.matter(state.matter)
@@ -121,22 +123,23 @@ async def supplement(
             form=answer.form or {},
             in_person=caller.at_counter,
         )
-        await record(conn, rules.clock, application_id, supplemented)
+        await record(uow, rules.clock, application_id, supplemented)
+        await uow.commit()
     return RequestAccepted(application_id=application_id, status_url=status_url(application_id))
 
 
 async def withdraw(
-    pool: asyncpg.Pool,
+    uow: CommandUnitOfWork,
     rules: Rules,
     caller: Caller,
     application_id: UUID,
     withdrawal: WithdrawApplication,
 ) -> RequestAccepted:
-    async with pool.acquire() as conn, conn.transaction():
-        state = await locked(conn, caller, application_id)
+    async with uow:
+        state = await locked(uow, caller, application_id)
         if state.status in CLOSED:
             raise ApplicationClosed(state.status)
-        await record(
-            conn, rules.clock, application_id, ApplicationWithdrawn(reason=withdrawal.reason)
-        )
+        withdrawn = ApplicationWithdrawn(reason=withdrawal.reason)
+        await record(uow, rules.clock, application_id, withdrawn)
+        await uow.commit()
     return RequestAccepted(application_id=application_id, status_url=status_url(application_id))

@@ -12,13 +12,12 @@ from contracts.catalog import Catalog
 from contracts.envelope import Envelope, Event
 from contracts.webhook_targets import AllowList
 from eventlog.inbox import Unprocessable
-from eventlog.reading import stream_head
-from eventlog.store import Connection, StreamAppend, append_streams
-from eventlog.unit_of_work import UnitOfWork
+from eventlog.unit_of_work import Stream, UnitOfWork
 from runtime.clock import Clock
 from runtime.tracing import continuing
-from services.intake.adapters.projection import ReadModel, UnreadableEvent, apply_all
-from services.intake.adapters.queries import ApplicationState, lock_application
+from services.intake.adapters.commands import CommandUnitOfWork
+from services.intake.adapters.projection import ReadModel, UnreadableEvent
+from services.intake.adapters.queries import ApplicationState
 from services.intake.domain.callers import Caller
 from services.intake.domain.errors import ApplicationNotFound
 
@@ -53,28 +52,35 @@ async def project(envelope: Envelope, uow: UnitOfWork) -> None:
         raise Unprocessable(str(exc)) from exc
 
 
-async def locked(conn: Connection, caller: Caller, application_id: UUID) -> ApplicationState:
-    # The row lock serialises commands on one application: a second withdrawal sees the first.
-    state = await lock_application(conn, caller, application_id)
+async def locked(uow: CommandUnitOfWork, caller: Caller, application_id: UUID) -> ApplicationState:
+    state = await uow.applications.lock(caller, application_id)
     if state is None:
         raise ApplicationNotFound(application_id)
     return state
 
 
-async def record(conn: Connection, clock: Clock, application_id: UUID, *events: Event) -> None:
-    """Append `events` to the application's stream, each caused by the one before, at the
-    clock's time, and apply them to the read model."""
-    stream = application_stream(application_id)
-    head = await stream_head(conn, stream)
-    version, traceparent = head.version, head.first_traceparent
+async def record(
+    uow: CommandUnitOfWork,
+    clock: Clock,
+    application_id: UUID,
+    *events: Event,
+    new: bool = False,
+) -> None:
+    """Append `events` to the application's stream (`new`: one not written yet), each caused
+    by the one before, at the clock's time, and apply them to the read model."""
+    stream_id = application_stream(application_id)
+    stream = Stream(stream_id) if new else await uow.log.read(stream_id)
+    traceparent = stream.events[0].traceparent if stream else None
     now, envelopes = clock.now(), list[Envelope]()
     # A later request (a supplement, a withdrawal...) continues the application's trace.
-    with continuing(f"record {events[0].event_type}", traceparent) if version else nullcontext():
+    with continuing(f"record {events[0].event_type}", traceparent) if stream else nullcontext():
         for event in events:
             cause = envelopes[-1] if envelopes else None
             envelope = Envelope.new(
                 event, application_id=application_id, producer=SERVICE, causation=cause
             )
             envelopes.append(envelope.model_copy(update={"occurred_at": now}))
-    await append_streams(conn, [StreamAppend(stream, version, envelopes)])
-    await apply_all(conn, envelopes)
+    uow.log.append(stream_id, stream.version, envelopes)
+    read_model = uow.log.derived(ReadModel)
+    for envelope in envelopes:
+        read_model.apply(envelope)
