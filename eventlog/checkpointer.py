@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from contracts.checkpoint import SignedCheckpoint
 from eventlog.checkpoint_file import CheckpointFile, CheckpointLine
 from eventlog.merkle import Frontier, Leaf
+from eventlog.pooling import holding_session_state
 from eventlog.signing import sign
 from eventlog.store import Connection
 
@@ -53,6 +54,7 @@ class Checkpointer:
         `wait`: how long to wait for another signer of this log, else skip this round."""
         signed: list[SignedCheckpoint] = []
         async with self.pool.acquire() as conn:
+            holding_session_state(conn)
             if not await self._lock(conn, wait):
                 return signed
             try:

@@ -23,6 +23,7 @@ import asyncpg
 import structlog
 
 from eventlog.broker_watch import BrokerWatch
+from eventlog.pooling import holding_session_state
 from eventlog.published import (
     Placed,
     PublishedOffsets,
@@ -127,6 +128,7 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set, then publish what is left and return."""
         async with self.pool.acquire() as lock_conn:
+            holding_session_state(lock_conn)
             schema = await lock_conn.fetchval("SELECT current_schema()")
             standing_by = False
             while not await lock_conn.fetchval(

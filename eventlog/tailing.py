@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 
+from eventlog.pooling import holding_session_state
 from eventlog.retry import Backoff
 from eventlog.store import DATABASE_AWAY, Connection
 
@@ -74,6 +75,7 @@ async def _listen(pool: asyncpg.Pool, step: Step, stop: asyncio.Event, rescan: f
         wake.set()
 
     async with pool.acquire() as listener:
+        holding_session_state(listener)
         channel = appends_channel(await listener.fetchval("SELECT current_schema()"))
         await listener.add_listener(channel, on_append)
         # A session that ended hears nothing more: listen again on another.

@@ -16,6 +16,7 @@ import contextlib
 import asyncpg
 import structlog
 
+from eventlog.pooling import holding_session_state
 from eventlog.store import DATABASE_AWAY, Connection
 
 log = structlog.get_logger()
@@ -34,6 +35,7 @@ class Claims:
         # one connection runs one query at a time
         self._serial: asyncio.Lock = beside._serial if beside else asyncio.Lock()
         if beside is None:
+            holding_session_state(conn)
             conn.add_termination_listener(self._on_ended)
 
     async def claim(self, key: str) -> bool:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from eventlog.migrate import migrate_async
+from eventlog.pooling import pooling
 from runtime.settings import ServiceSettings
 from runtime.startup import with_backoff
 
@@ -30,9 +31,11 @@ async def migrate(settings: ServiceSettings, schema: str, extra: Sequence[Path])
 async def open_pool(settings: ServiceSettings, schema: str, name: str) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         settings.database_url,
-        min_size=2,
-        max_size=settings.db_pool_size,
-        server_settings={"search_path": schema, "application_name": name},
+        **pooling(
+            min_size=2,
+            max_size=settings.db_pool_size,
+            server_settings={"search_path": schema, "application_name": name},
+        ),
     )
 
 

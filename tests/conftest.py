@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from eventlog.migrate import migrate_async
+from eventlog.pooling import pooling
 from eventlog.signing import generate_key_pair
 from onewindow.embedded.broker import EmbeddedBroker
 from onewindow.embedded.ports import free_port
@@ -117,7 +118,8 @@ async def pool(stack: Stack, schema_name: str) -> AsyncIterator[asyncpg.Pool]:
     """A migrated, empty event-log schema of this test's own."""
     await migrate_async(stack.database_url, schema_name)
     pool = await asyncpg.create_pool(
-        stack.database_url, min_size=1, max_size=20, server_settings={"search_path": schema_name}
+        stack.database_url,
+        **pooling(min_size=1, max_size=20, server_settings={"search_path": schema_name}),
     )
     yield pool
     await pool.close()

@@ -37,7 +37,20 @@ def test_due_keys_and_the_next_time_leave_busy_keys_out() -> None:
     schedule.then("a", None)
     schedule.then("d", 40.0)
     assert len(schedule) == 3
-    assert schedule.due(35.0, busy=()) == (["b", "c"], 40.0)
+    assert schedule.due(35.0, busy=()) == (["c", "b"], 40.0)
+
+
+def test_a_key_scheduled_anew_is_due_once_at_its_last_time() -> None:
+    schedule = Schedule()
+    for when in (50.0, 10.0, 10.0, 30.0):
+        schedule.at("a", when)
+    schedule.at("b", 20.0)
+    assert schedule.due(15.0, busy=()) == ([], 20.0)  # "a" is due at 30 now, not 10
+    assert schedule.due(30.0, busy={"b"}) == (["a"], None)
+    assert schedule.due(30.0, busy=()) == (["b", "a"], None)  # due until a look says when
+    schedule.then("a", None)
+    schedule.then("b", None)
+    assert schedule.due(100.0, busy=()) == ([], None) and len(schedule) == 0
 
 
 async def test_a_key_noticed_during_its_look_is_looked_at_again_and_then_dropped() -> None:
@@ -120,5 +133,36 @@ async def test_a_key_another_replica_holds_is_looked_at_once_it_let_go() -> None
             await asyncio.sleep(0.01)
     assert sorted(looks) == [("k", 5.0), ("other", 5.0)]
     assert elsewhere == set()  # each looked at under its claim, then let go
+    stop.set()
+    await worker
+
+
+async def test_a_claim_is_kept_between_looks_close_together_and_given_up_after() -> None:
+    now = [0.0]
+    steps = iter([1.0, 2.0, 60.0, None])  # two next looks soon, one far off, then done
+    looks: list[float] = []
+    claimed: list[str] = []
+    held = set[str]()
+
+    class CountedClaims(HeldClaims):
+        async def claim(self, key: str) -> bool:
+            claimed.append(key)
+            return await super().claim(key)
+
+    async def look_at(_filings: object, key: str) -> NextLook:
+        looks.append(now[0])
+        return next(steps)
+
+    scheduler = Scheduler(look_at, 1, lambda: now[0], standby_seconds=5.0)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    worker = asyncio.create_task(scheduler.run(None, CountedClaims(held), stop))  # type: ignore[arg-type]
+    for moment, holds in ((0.0, True), (1.0, True), (2.0, False), (60.0, False)):
+        now[0] = moment
+        scheduler.notice("k")  # as when its time comes
+        async with asyncio.timeout(2):
+            while moment not in looks or scheduler.in_flight:
+                await asyncio.sleep(0.01)
+        assert ("k" in held) is holds, moment
+    assert claimed.count("k") == 2  # once for the first three looks, once for the last
     stop.set()
     await worker

@@ -5,6 +5,7 @@ A schedule belongs to one worker; what a look decides comes back to it as a `Nex
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Container
 
 # The clock time to look at a key again; None: not until something new is recorded for it.
@@ -12,29 +13,48 @@ NextLook = float | None
 
 
 class Schedule:
+    """Keys by when they are due, in a heap: a look at the schedule costs in proportion to
+    what falls due, not to every key waiting (thousands wait for callbacks). An entry whose
+    key was scheduled anew since is stale and dropped when it comes up."""
+
     def __init__(self) -> None:
         self._due: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
         return len(self._due)
 
     def at(self, key: str, when: float) -> None:
         self._due[key] = when
+        heapq.heappush(self._heap, (when, key))
+        if len(self._heap) > 2 * len(self._due) + 1000:
+            self._heap = [(w, k) for k, w in self._due.items()]
+            heapq.heapify(self._heap)
 
     def then(self, key: str, next_look: NextLook) -> None:
         if next_look is None:
             self._due.pop(key, None)
         else:
-            self._due[key] = next_look
+            self.at(key, next_look)
 
     def due(self, now: float, busy: Container[str]) -> tuple[list[str], float | None]:
-        """The keys due by `now` that are not `busy`, and when the next other one falls due."""
-        ready, soonest = [], None
-        for key, when in self._due.items():
-            if key in busy:
+        """The keys due by `now` that are not `busy`, and when the next other one falls due.
+        A key stays due until a look at it says when next (`then`)."""
+        ready: list[str] = []
+        kept: dict[str, float] = {}  # due entries popped to look at, pushed back after
+        soonest = None
+        while self._heap:
+            when, key = self._heap[0]
+            if self._due.get(key) != when or key in kept:
+                heapq.heappop(self._heap)  # stale, or a second entry of one key
                 continue
-            if when <= now:
-                ready.append(key)
-            elif soonest is None or when < soonest:
+            if when > now and key not in busy:
                 soonest = when
+                break
+            heapq.heappop(self._heap)
+            kept[key] = when
+            if when <= now and key not in busy:
+                ready.append(key)
+        for key, when in kept.items():
+            heapq.heappush(self._heap, (when, key))
         return ready, soonest

@@ -5,10 +5,11 @@ lookups.
 A worker never runs two looks at one filing (or lookup) at once, and looks at one only while
 it holds its claim (runtime/claims.py), so neither does another replica: one another replica
 holds is looked at again `standby_seconds` later — by then it is done, or that replica is gone
-and its claims with it. A look's outcome is appended with the version the stream was loaded at
-(under the claim, so it saw what the last holder recorded); should two record all the same (a
-claim lost with its session), only one does — the other gets a ConcurrencyConflict, reloads,
-and finds it done.
+and its claims with it. A claim is kept from one look to the next when that one is due within
+`standby_seconds`, and given up otherwise. A look's outcome is appended with the version the
+stream was loaded at (under the claim, so it saw what the last holder recorded); should two
+record all the same (a claim lost with its session), only one does — the other gets a
+ConcurrencyConflict, reloads, and finds it done.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Scheduler:
         self._schedule = Schedule()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._held: set[str] = set()  # claimed and kept between two looks close together
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
 
@@ -68,6 +70,7 @@ class Scheduler:
         return len(self._schedule)
 
     async def run(self, filings: FilingLog, claims: Claims, stop: asyncio.Event) -> None:
+        self._held.clear()  # claims of an earlier session ended with it
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -87,17 +90,26 @@ class Scheduler:
 
     async def _look(self, filings: FilingLog, claims: Claims, key: str) -> None:
         async with self._limit:
-            try:
-                claimed = await claims.claim(key)
-            except DATABASE_AWAY as exc:  # the claims' session ended: the workers start again
-                log.warning("not claimed", key=key, error=f"{type(exc).__name__}")
-                claimed = False
-            if not claimed:
-                self._schedule.at(key, self.clock() + self.standby_seconds)
-                return
+            if key not in self._held:
+                try:
+                    claimed = await claims.claim(key)
+                except DATABASE_AWAY as exc:  # the claims' session ended: workers start again
+                    log.warning("not claimed", key=key, error=f"{type(exc).__name__}")
+                    claimed = False
+                if not claimed:
+                    self._schedule.at(key, self.clock() + self.standby_seconds)
+                    return
+                self._held.add(key)
             try:
                 next_look = await self._look_at(filings, key)
-            finally:
+            except BaseException:
+                self._held.discard(key)
+                await claims.release(key)
+                raise
+            # Kept for a look due within the standby time (a replica would wait that long
+            # anyway): a filing's next step is often a moment away.
+            if next_look is None or next_look - self.clock() > self.standby_seconds:
+                self._held.discard(key)
                 await claims.release(key)
             self._schedule.then(key, next_look)
 
