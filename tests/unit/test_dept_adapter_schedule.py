@@ -35,22 +35,25 @@ def test_due_keys_and_the_next_time_leave_busy_keys_out() -> None:
     schedule.at("d", 20.0)
     assert schedule.due(10.0, busy={"c"}) == (["a"], 20.0)
     schedule.then("a", None)
+    schedule.then("c", 12.0)  # its look (under way above) ends
     schedule.then("d", 40.0)
     assert len(schedule) == 3
     assert schedule.due(35.0, busy=()) == (["c", "b"], 40.0)
 
 
-def test_a_key_scheduled_anew_is_due_once_at_its_last_time() -> None:
+def test_a_key_is_handed_out_once_until_a_look_says_when_next() -> None:
     schedule = Schedule()
     for when in (50.0, 10.0, 10.0, 30.0):
         schedule.at("a", when)
     schedule.at("b", 20.0)
     assert schedule.due(15.0, busy=()) == ([], 20.0)  # "a" is due at 30 now, not 10
     assert schedule.due(30.0, busy={"b"}) == (["a"], None)
-    assert schedule.due(30.0, busy=()) == (["b", "a"], None)  # due until a look says when
+    assert schedule.due(30.0, busy=()) == ([], None)  # both are being looked at
     schedule.then("a", None)
+    schedule.then("b", 31.0)
+    assert schedule.due(100.0, busy=()) == (["b"], None)
     schedule.then("b", None)
-    assert schedule.due(100.0, busy=()) == ([], None) and len(schedule) == 0
+    assert len(schedule) == 0
 
 
 async def test_a_key_noticed_during_its_look_is_looked_at_again_and_then_dropped() -> None:

@@ -39,22 +39,21 @@ class Schedule:
 
     def due(self, now: float, busy: Container[str]) -> tuple[list[str], float | None]:
         """The keys due by `now` that are not `busy`, and when the next other one falls due.
-        A key stays due until a look at it says when next (`then`)."""
+
+        The keys returned, and busy ones come across, leave the heap (not the schedule):
+        each is being looked at, and a look ends by saying when next (`then`, or `at`)."""
         ready: list[str] = []
-        kept: dict[str, float] = {}  # due entries popped to look at, pushed back after
-        soonest = None
+        handed: set[str] = set()  # a key may have two entries of one time
         while self._heap:
             when, key = self._heap[0]
-            if self._due.get(key) != when or key in kept:
-                heapq.heappop(self._heap)  # stale, or a second entry of one key
-                continue
-            if when > now and key not in busy:
-                soonest = when
-                break
-            heapq.heappop(self._heap)
-            kept[key] = when
-            if when <= now and key not in busy:
+            if self._due.get(key) != when:
+                heapq.heappop(self._heap)  # stale
+            elif key in busy or key in handed:
+                heapq.heappop(self._heap)
+            elif when <= now:
+                heapq.heappop(self._heap)
                 ready.append(key)
-        for key, when in kept.items():
-            heapq.heappush(self._heap, (when, key))
-        return ready, soonest
+                handed.add(key)
+            else:
+                return ready, when
+        return ready, None

@@ -103,6 +103,7 @@ class Scheduler:
             try:
                 next_look = await self._look_at(filings, key)
             except BaseException:
+                self._schedule.at(key, self.clock())
                 self._held.discard(key)
                 await claims.release(key)
                 raise
