@@ -150,3 +150,36 @@ def _ready(url: str) -> bool:
         return httpx.get(f"{url.rstrip('/')}/readyz", timeout=3).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@app.command("intake")
+def bench_intake(
+    applications: Annotated[int, typer.Option(min=1, help="How many to submit.")] = 3000,
+    mix: Annotated[
+        str, typer.Option(help="A matter, 'all', or weights: business-startup=3,newborn=1.")
+    ] = "business-startup",
+    concurrency: Annotated[int, typer.Option(min=1, help="Submissions under way at most.")] = 64,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the figures.")] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
+    ] = None,
+) -> None:
+    """Intake alone, on a stack of its own with the rest of the flow stopped: submissions
+    accepted per second as fast as it answers, submit → 202 latency and CPU per submission
+    (docs/benchmarks.md)."""
+    from dataclasses import asdict
+
+    from onewindow.load.intake_alone import as_table, run
+
+    weights = mix_option(mix)
+    with own_stack_started(workdir, "onewindow-intake-", lambda _: {}) as (control, reached):
+        for name in ("router", "dept_adapter", "notifier"):
+            control.stack.kill_service(name)
+        figures = run(reached, applications, weights, concurrency)
+    typer.echo(as_table(figures))
+    if json_path:
+        json_path.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"figures: {json_path}")
+    if figures.refused or figures.accepted < figures.applications:
+        typer.secho("not every submission was accepted", fg="red", err=True)
+        raise typer.Exit(1)
