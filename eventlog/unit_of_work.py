@@ -209,10 +209,12 @@ class PostgresUnitOfWork(UnitOfWork):
         return loaded
 
     async def commit(self) -> None:
-        appends = list(self._appends.values())
-        await append_streams(self._conn, appends)
+        # The append last: it takes the schema's append lock, held to the end of the
+        # transaction, so nothing else of the unit is written while every appender waits.
         for writer in self._derived.values():
             await writer.flush()
+        appends = list(self._appends.values())
+        await append_streams(self._conn, appends)
         for append in appends:  # in the cache once committed, never before
             whole = self._streams[append.stream_id].events
             self.after_commit(partial(self._cache.put, append.stream_id, whole))
