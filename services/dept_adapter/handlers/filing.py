@@ -11,7 +11,7 @@ from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import LegacySystem
 from services.dept_adapter.domain.breaker import Clock
-from services.dept_adapter.domain.filing import Filing, Work, answering, next_work
+from services.dept_adapter.domain.filing import Filing, Work, answering, mutate, next_work
 from services.dept_adapter.domain.health import Health
 from services.dept_adapter.domain.outcomes import (
     Answer,
@@ -99,15 +99,23 @@ class FilingWork:
             return max(reopens, self.clock() + self.config.breaker.open_seconds)
         if isinstance(outcome, Processing):
             return self.clock() + self.config.poll_interval_seconds
-        await self._record(filings, filing, work, outcome)
+        recorded = await self._record(filings, filing, work, outcome)
+        if recorded is not None and next_work(recorded, self.config.protocol) is Work.NONE:
+            return None  # a result: the filing is done, as it now stands in the log
         return self.clock()  # look again: e.g. poll once accepted
 
-    async def _record(self, filings: FilingLog, filing: Filing, work: Work, answer: Answer) -> None:
+    async def _record(
+        self, filings: FilingLog, filing: Filing, work: Work, answer: Answer
+    ) -> Filing | None:
+        """The filing with the answer recorded; None when another record came first."""
         event = result_event(answer, filing.request)
         assert event is not None
+        envelope = answering(event, filing.requested, SERVICE)
         try:
-            await filings.append(filing, [answering(event, filing.requested, SERVICE)])
+            await filings.append(filing, [envelope])
         except ConcurrencyConflict:
             await after_conflict(
                 filings, self.legacy, self.department, filing.key, work, receipt_of(answer)
             )
+            return None
+        return mutate(filing, envelope)
