@@ -19,6 +19,15 @@ from onewindow.stack import LOCAL_PARTS, Stack, home
 
 app = typer.Typer(help="Measure the parts of the system.", no_args_is_help=True)
 
+Mix = Annotated[
+    str, typer.Option(help="A matter, 'all', or weights: business-startup=3,newborn=1.")
+]
+Concurrency = Annotated[int, typer.Option(min=1, help="Submissions under way at most.")]
+JsonPath = Annotated[Path | None, typer.Option("--json", help="Write the figures.")]
+Workdir = Annotated[
+    Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
+]
+
 
 @app.command("eventlog")
 def bench_eventlog(
@@ -50,13 +59,11 @@ def bench_eventlog(
 @app.command("flow")
 def bench_flow(
     applications: Annotated[int, typer.Option(min=1, help="How many to offer.")] = 1000,
-    mix: Annotated[
-        str, typer.Option(help="A matter, 'all', or weights: business-startup=3,newborn=1.")
-    ] = "business-startup",
+    mix: Mix = "business-startup",
     rate: Annotated[
         str, typer.Option(help="Applications offered per second, or 'max' (as fast as accepted).")
     ] = "20",
-    concurrency: Annotated[int, typer.Option(min=1, help="Submissions under way at most.")] = 64,
+    concurrency: Concurrency = 64,
     legacy_latency: Annotated[
         Literal["default", "zero"],
         typer.Option(help="zero: the legacy stand-ins answer at once (the throughput figure)."),
@@ -64,11 +71,9 @@ def bench_flow(
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for the last results after offering.")
     ] = 300,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the figures.")] = None,
+    json_path: JsonPath = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of latency and rates.")] = None,
-    workdir: Annotated[
-        Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
-    ] = None,
+    workdir: Workdir = None,
     replicas: Replicas = 1,
     target: Annotated[
         str | None,
@@ -155,14 +160,10 @@ def _ready(url: str) -> bool:
 @app.command("intake")
 def bench_intake(
     applications: Annotated[int, typer.Option(min=1, help="How many to submit.")] = 3000,
-    mix: Annotated[
-        str, typer.Option(help="A matter, 'all', or weights: business-startup=3,newborn=1.")
-    ] = "business-startup",
-    concurrency: Annotated[int, typer.Option(min=1, help="Submissions under way at most.")] = 64,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the figures.")] = None,
-    workdir: Annotated[
-        Path | None, typer.Option(help="Keep the own stack's data and logs here (default: temp).")
-    ] = None,
+    mix: Mix = "business-startup",
+    concurrency: Concurrency = 64,
+    json_path: JsonPath = None,
+    workdir: Workdir = None,
 ) -> None:
     """Intake alone, on a stack of its own with the rest of the flow stopped: submissions
     accepted per second as fast as it answers, submit → 202 latency and CPU per submission
