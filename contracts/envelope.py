@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -11,19 +10,6 @@ from uuid import UUID
 from opentelemetry import trace
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from uuid6 import uuid7
-
-
-def _system_time() -> datetime:
-    return datetime.now(UTC)
-
-
-_clock: list[Callable[[], datetime]] = [_system_time]
-
-
-def use_clock(now: Callable[[], datetime]) -> None:
-    """Where `Envelope.new` takes `occurred_at` from; a service installs its injected clock
-    once at start (runtime/clock.py), so every event it records agrees with its "now"."""
-    _clock[0] = now
 
 
 class Event(BaseModel):
@@ -65,15 +51,17 @@ class Envelope(BaseModel):
         correlation_id: UUID | None = None,
         causation: Envelope | None = None,
         traceparent: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Envelope:
         """Wrap a fresh event; `causation` carries the correlation on from the cause. The
         traceparent is the one given, else the current span's (the span that handled the
-        cause), else the cause's."""
+        cause), else the cause's. `occurred_at` is the recording service's time, by the
+        clock it was given (runtime/clock.py: a test's may be a file); the system's if none."""
         return cls(
             event_id=uuid7(),
             event_type=event.event_type,
             schema_version=event.schema_version,
-            occurred_at=_clock[0](),
+            occurred_at=occurred_at or datetime.now(UTC),
             application_id=application_id,
             correlation_id=correlation_id
             or (causation.correlation_id if causation else application_id),

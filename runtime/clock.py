@@ -35,5 +35,8 @@ class FileClock:
         self.path.write_text(moment.isoformat(), encoding="utf-8")
 
 
+SYSTEM_CLOCK = SystemClock()
+
+
 def clock_from(path: Path | None) -> Clock:
     return FileClock(path) if path else SystemClock()

@@ -21,7 +21,6 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
-from contracts.envelope import use_clock
 from contracts.topics import CHECKPOINTS
 from eventlog.kafka_publisher import KafkaEventPublisher
 from eventlog.relay import Relay
@@ -36,7 +35,6 @@ from runtime.broker import (
     producer_for,
 )
 from runtime.checkpointing import checkpointing
-from runtime.clock import clock_from
 from runtime.consumer import Consumer, ConsumerLoop
 from runtime.database import migrate, open_pool
 from runtime.logs import configure_logging
@@ -93,7 +91,6 @@ class Service:
         what they recorded), then the producer and the pool."""
         s, opened = self.settings, self._exit
         signer = checkpointing(s)  # no signing key while checkpoints are on: no start
-        use_clock(clock_from(s.clock_file).now)
         await migrate(s, self.schema, self.migrations)
         self.pool = await open_pool(s, self.schema, self.name)
         opened.push_async_callback(self.pool.close)

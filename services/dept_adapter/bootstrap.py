@@ -14,6 +14,8 @@ import httpx
 from fastapi import Request
 
 from contracts.topics import LOOKUP_RESULTS, LOOKUPS, TASK_RESULTS, tasks_topic
+from runtime.clock import SYSTEM_CLOCK, clock_from
+from runtime.clock import Clock as WallClock
 from runtime.consumer import Consumer, by_event_type
 from runtime.service import Service
 from runtime.tracing import instrument_http_client
@@ -48,9 +50,11 @@ def filing_workers(
     registers: Mapping[str, RegisterConfig],
     http: httpx.AsyncClient,
     clock: Clock = time.monotonic,
+    wall_clock: WallClock = SYSTEM_CLOCK,
 ) -> FilingWorkers:
     """One worker per department, with its plug-in (legacy system), its health and its
-    handler; the lookup worker with every register; their breakers watched by the metrics."""
+    handler; the lookup worker with every register; their breakers watched by the metrics.
+    `clock` times looks and back-offs; `wall_clock` stamps what is recorded."""
     s = settings
     workers = {}
     for department, config in departments.items():
@@ -61,7 +65,7 @@ def filing_workers(
         )
         health = config.health(clock)
         attempts = Attempts(legacy, health, config.max_attempts, asyncio.sleep)
-        work = FilingWork(department, config, legacy, health, attempts, clock)
+        work = FilingWork(department, config, legacy, health, attempts, clock, wall_clock)
         scheduler = Scheduler(work.look_at, config.concurrency, clock, s.rescan_seconds)
         workers[department] = DepartmentWorker(config.protocol, health, scheduler)
     token = s.sharing_token.get_secret_value()
@@ -74,7 +78,7 @@ def filing_workers(
         )
         for dataset, config in registers.items()
     }
-    lookup_work = LookupWork(calls, clock)
+    lookup_work = LookupWork(calls, clock, wall_clock=wall_clock)
     lookups = Scheduler(lookup_work.look_at, LOOKUP_CONCURRENCY, clock, s.rescan_seconds)
     healths = {d: w.health for d, w in workers.items()}
     register_healths = {d: c.health for d, c in calls.items()}
@@ -88,7 +92,9 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
     settings = settings or DeptAdapterSettings()
     departments = load_departments(settings.departments_file)
     http = instrument_http_client(httpx.AsyncClient())
-    workers = filing_workers(settings, departments, load_registers(settings.registers_file), http)
+    wall_clock = clock_from(settings.clock_file)
+    registers = load_registers(settings.registers_file)
+    workers = filing_workers(settings, departments, registers, http, wall_clock=wall_clock)
 
     @cache
     def filing_log(pool: asyncpg.Pool) -> FilingLog:
@@ -115,11 +121,18 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
             Consumer(
                 "filing",
                 topics,
-                by_event_type(inbox_handlers(departments)),
+                by_event_type(inbox_handlers(departments, wall_clock)),
                 streams_of=filing_streams,
             )
         ],
         publishes_to=[TASK_RESULTS, LOOKUP_RESULTS],
-        routers=[routes(workers, filings_of, settings.callback_secret.get_secret_value().encode())],
+        routers=[
+            routes(
+                workers,
+                filings_of,
+                settings.callback_secret.get_secret_value().encode(),
+                wall_clock,
+            )
+        ],
         background={"filing": file_with_departments},
     )

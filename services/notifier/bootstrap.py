@@ -12,6 +12,7 @@ import httpx
 from contracts.catalog import Catalog, load_catalog
 from contracts.topics import NOTIFICATIONS
 from eventlog.retry import Backoff
+from runtime.clock import SYSTEM_CLOCK, Clock, clock_from
 from runtime.consumer import Consumer
 from runtime.service import Service, Work
 from runtime.tracing import instrument_http_client
@@ -78,6 +79,7 @@ def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = Non
                 senders(settings, http, hooks),
                 retry_policy(settings),
                 rescan_seconds=settings.delivery_rescan_seconds,
+                clock=clock_from(settings.clock_file),
             )
             await worker.run(stop)
 
@@ -89,8 +91,8 @@ def watchers(settings: NotifierSettings) -> Watchers:
     return Watchers(settings.supervision(), load_contacts(settings.department_contacts_file))
 
 
-def consumers(watching: Watchers, catalog: Catalog) -> list[Consumer]:
-    return subscriptions(watching, catalog, Applications)
+def consumers(watching: Watchers, catalog: Catalog, clock: Clock = SYSTEM_CLOCK) -> list[Consumer]:
+    return subscriptions(watching, catalog, Applications, clock)
 
 
 def build(settings: NotifierSettings | None = None) -> Service:
@@ -100,7 +102,7 @@ def build(settings: NotifierSettings | None = None) -> Service:
     return Service(
         "notifier",
         settings,
-        consumers=consumers(watchers(settings), load_catalog()),
+        consumers=consumers(watchers(settings), load_catalog(), clock_from(settings.clock_file)),
         publishes_to=[NOTIFICATIONS],
         migrations=[MIGRATIONS],
         background={"delivery": delivery_workers(settings)},

@@ -28,6 +28,7 @@ from eventlog.inbox import Inbox
 from eventlog.store import EventStore
 from onewindow.embedded.ports import free_port
 from onewindow.serving import serving
+from runtime.clock import SYSTEM_CLOCK
 from runtime.consumer import by_event_type
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.bootstrap import filing_workers
@@ -176,7 +177,7 @@ async def running(
     async with httpx.AsyncClient() as http:
         workers = filing_workers(settings, departments, {}, http)
         app = FastAPI()
-        app.include_router(routes(workers, lambda _: filings, SECRET.encode()))
+        app.include_router(routes(workers, lambda _: filings, SECRET.encode(), SYSTEM_CLOCK))
         tasks = [asyncio.create_task(workers.run(pool, filings, stop))] if work else []
         try:
             async with serving(app, port):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 from uuid6 import uuid7
@@ -26,6 +27,8 @@ from services.dept_adapter.domain.outcomes import (
     result_event,
 )
 from services.dept_adapter.domain.signature import signed, verify
+
+AT = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)  # the adapter's clock when it records
 
 
 def body(value: object) -> bytes:
@@ -196,7 +199,10 @@ def test_filing_fold_and_next_work() -> None:
     requested = _envelope(request, app, dispatch)
     filing = replay([requested])
     assert filing is not None and next_work(filing, "poll") is Work.SUBMIT
-    accepted = answering(result_event(Accepted("HRSS-T-1"), request), requested, "test")  # type: ignore[arg-type]
+    event = result_event(Accepted("HRSS-T-1"), request)
+    assert event is not None
+    accepted = answering(event, requested, "test", AT)
+    assert accepted.occurred_at == AT
     assert accepted.causation_id == dispatch.event_id
     assert accepted.correlation_id == dispatch.correlation_id
     filing = replay([requested, accepted])

@@ -3,6 +3,8 @@ lookup are recorded once in their own stream, with no call to an outside system.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from uuid6 import uuid7
 
@@ -111,3 +113,17 @@ async def test_a_lookup_is_recorded_once_in_its_own_stream() -> None:
     await handle(log, asked)
     assert filing_streams(asked) == [f"lookup-{APPLICATION}:lookup:1"]
     assert types(log, f"lookup-{APPLICATION}:lookup:1") == ["DeptAdapterLookupRequested"]
+
+
+async def test_a_task_is_recorded_at_the_adapters_own_time() -> None:
+    class Stopped:
+        def now(self) -> datetime:
+            return datetime.fromisoformat("2030-01-02T03:04:05+00:00")
+
+    log, message = InMemoryLog(), dispatched()
+    uow = InMemoryUnitOfWork(log)
+    await inbox_handlers({"amr"}, Stopped())[message.event_type](message, uow)
+    await uow.commit()
+
+    [requested] = log.streams[filing_streams(message)[0]]
+    assert requested.occurred_at == Stopped().now()

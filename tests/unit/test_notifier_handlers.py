@@ -191,3 +191,15 @@ async def test_a_delivery_stopped_in_its_back_off_records_nothing() -> None:
     sender = ScriptedSender(retryable("HTTP 503"))
     await deliver(notices.stream, notices, {"webhook": sender}, POLICY, Pauses(stop_after=1))
     assert [e.event_type for e in notices.events] == ["NoticePrepared"]
+
+
+async def test_a_notice_is_prepared_at_the_notifiers_own_time() -> None:
+    class Stopped:
+        def now(self) -> datetime:
+            return datetime.fromisoformat("2030-01-02T03:04:05+00:00")
+
+    log = InMemoryLog()
+    await handled(outcome_handlers(CATALOG, Stopped()), on(outcome()), log)
+
+    [prepared] = log.streams[f"notice-{APPLICATION}-outcome"]
+    assert prepared.occurred_at == Stopped().now()

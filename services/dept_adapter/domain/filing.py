@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -88,11 +89,15 @@ def next_work(filing: Filing, protocol: Protocol) -> Work:
     return Work.POLL if protocol == "poll" else Work.AWAIT_CALLBACK
 
 
-def answering(event: Event, recorded: Envelope, producer: str) -> Envelope:
+def answering(event: Event, recorded: Envelope, producer: str, at: datetime) -> Envelope:
     """An envelope for `event` caused by what caused `recorded` (a private event of ours):
     so a task result's causation is the SubtaskDispatched (or SubtaskCancelled) it answers.
     Its traceparent is the current span's (the call's), else `recorded`'s."""
     envelope = Envelope.new(
-        event, application_id=recorded.application_id, producer=producer, causation=recorded
+        event,
+        application_id=recorded.application_id,
+        producer=producer,
+        causation=recorded,
+        occurred_at=at,
     )
     return envelope.model_copy(update={"causation_id": recorded.causation_id})

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from runtime.clock import Clock
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.entrypoints.filing import FilingWorkers
 from services.dept_adapter.handlers.callback import CallbackRefused, on_callback
@@ -17,7 +18,9 @@ from services.dept_adapter.handlers.callback import CallbackRefused, on_callback
 FilingsOf = Callable[[Request], FilingLog]
 
 
-def routes(workers: FilingWorkers, filings_of: FilingsOf, callback_secret: bytes) -> APIRouter:
+def routes(
+    workers: FilingWorkers, filings_of: FilingsOf, callback_secret: bytes, clock: Clock
+) -> APIRouter:
     router = APIRouter()
 
     @router.post("/callbacks/{department}")
@@ -30,7 +33,13 @@ def routes(workers: FilingWorkers, filings_of: FilingsOf, callback_secret: bytes
         body = await request.body()
         try:
             done = await on_callback(
-                filings_of(request), department, filing_key, body, signature, callback_secret
+                filings_of(request),
+                department,
+                filing_key,
+                body,
+                signature,
+                callback_secret,
+                clock.now(),
             )
         except CallbackRefused as e:
             return JSONResponse({"error": str(e)}, status_code=e.status)

@@ -3,6 +3,8 @@ stream."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from eventlog.store import ConcurrencyConflict
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
@@ -26,8 +28,9 @@ async def on_callback(
     body: bytes,
     signature: str | None,
     secret: bytes,
+    at: datetime,
 ) -> str:
-    """Record a signed decision; idempotent by receipt. Returns what was done; raises
+    """Record a signed decision (at `at`); idempotent by receipt. Returns what was done; raises
     CallbackRefused with the HTTP status that makes the legacy system retry (or give up)."""
     if not signature or not verify(secret, body, signature):
         raise CallbackRefused(401, "X-Legacy-Signature does not match the body")
@@ -50,7 +53,7 @@ async def on_callback(
     try:
         # in the filing's trace, not the callback request's (that one becomes a link)
         with continuing(f"callback {department}", filing.requested.traceparent):
-            await filings.append(filing, [answering(event, filing.requested, SERVICE)])
+            await filings.append(filing, [answering(event, filing.requested, SERVICE, at)])
     except ConcurrencyConflict:
         raise CallbackRefused(503, "the filing changed meanwhile; retry") from None
     return "recorded"

@@ -3,6 +3,8 @@ not), and keeping hold of a filing made while its cancellation was being recorde
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 
 from contracts.events import FilingCancelled
@@ -17,7 +19,7 @@ log = structlog.get_logger()
 
 
 async def record_cancelled(
-    filings: FilingLog, department: str, filing: Filing, *, confirmed: bool
+    filings: FilingLog, department: str, filing: Filing, *, confirmed: bool, at: datetime
 ) -> None:
     """Recorded, unless the filing changed meanwhile (the next look sees what changed)."""
     assert filing.cancellation is not None
@@ -29,7 +31,7 @@ async def record_cancelled(
         confirmed=confirmed,
     )
     try:
-        await filings.append(filing, [answering(event, filing.cancellation, SERVICE)])
+        await filings.append(filing, [answering(event, filing.cancellation, SERVICE, at)])
     except ConcurrencyConflict:
         log.info("filing changed while its cancellation was recorded")
 
@@ -41,6 +43,7 @@ async def after_conflict(
     key: str,
     work: Work,
     receipt: str | None,
+    at: datetime,
 ) -> None:
     """Someone recorded something while we called. If it is a cancellation and we hold
     the receipt of a filing just made, keep the receipt (withheld, not published) so the
@@ -56,6 +59,6 @@ async def after_conflict(
         return
     withheld = AnswerWithheld(department=department, filing_key=key, legacy_receipt=receipt)
     try:
-        await filings.append(fresh, [answering(withheld, fresh.requested, SERVICE)])
+        await filings.append(fresh, [answering(withheld, fresh.requested, SERVICE, at)])
     except ConcurrencyConflict:
         log.info("filing changed again; the next run files again under the same key")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import structlog
 
 from eventlog.store import ConcurrencyConflict
+from runtime.clock import SYSTEM_CLOCK
+from runtime.clock import Clock as WallClock
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import LegacySystem
@@ -40,9 +42,12 @@ class FilingWork:
         health: Health,
         attempts: Attempts,
         clock: Clock,
+        wall_clock: WallClock = SYSTEM_CLOCK,
     ) -> None:
+        """`clock` times looks and back-offs (monotonic); `wall_clock` stamps the events."""
         self.department, self.config, self.legacy = department, config, legacy
         self.health, self.attempts, self.clock = health, attempts, clock
+        self.wall_clock = wall_clock
         self._awaiting: dict[str, float] = {}  # filing key → since when its callback is awaited
 
     async def look_at(self, filings: FilingLog, key: str) -> NextLook:
@@ -80,7 +85,9 @@ class FilingWork:
         """One run of `work`: the legacy calls (their HTTP spans are children of this
         run's span) and the record of the answer (which carries this span's traceparent)."""
         if work is Work.CANCEL and filing.receipt is None:  # not filed: nothing to undo
-            await record_cancelled(filings, self.department, filing, confirmed=True)
+            await record_cancelled(
+                filings, self.department, filing, confirmed=True, at=self.wall_clock.now()
+            )
             return self.clock()
         outcome = await self.attempts.run(filings, work, filing)
         if isinstance(outcome, Moved):
@@ -91,7 +98,9 @@ class FilingWork:
             if not isinstance(outcome, Cancelled):
                 log.error("legacy cancel not confirmed", error=getattr(outcome, "error", outcome))
             confirmed = isinstance(outcome, Cancelled)
-            await record_cancelled(filings, self.department, filing, confirmed=confirmed)
+            await record_cancelled(
+                filings, self.department, filing, confirmed=confirmed, at=self.wall_clock.now()
+            )
             return self.clock()
         if isinstance(outcome, Exhausted):
             log.warning("filing stays pending", error=outcome.error)
@@ -110,12 +119,18 @@ class FilingWork:
         """The filing with the answer recorded; None when another record came first."""
         event = result_event(answer, filing.request)
         assert event is not None
-        envelope = answering(event, filing.requested, SERVICE)
+        envelope = answering(event, filing.requested, SERVICE, self.wall_clock.now())
         try:
             await filings.append(filing, [envelope])
         except ConcurrencyConflict:
             await after_conflict(
-                filings, self.legacy, self.department, filing.key, work, receipt_of(answer)
+                filings,
+                self.legacy,
+                self.department,
+                filing.key,
+                work,
+                receipt_of(answer),
+                self.wall_clock.now(),
             )
             return None
         return mutate(filing, envelope)

@@ -4,6 +4,7 @@ HTTP inside the inbox transaction); the workers (entrypoints/filing/) make the c
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 import structlog
 
@@ -17,6 +18,7 @@ from contracts.events import (
 from contracts.registry import decode_as
 from eventlog.inbox import Handler, Unprocessable
 from eventlog.unit_of_work import UnitOfWork
+from runtime.clock import SYSTEM_CLOCK, Clock
 from services.dept_adapter.domain.events import (
     CancellationRequested,
     FilingRequested,
@@ -38,14 +40,18 @@ def filing_streams(envelope: Envelope) -> list[str]:
     return [lookup_stream(key)] if isinstance(key, str) else []
 
 
-def caused_by(cause: Envelope, event: Event) -> Envelope:
-    """`event`, recorded here in answer to `cause`."""
+def caused_by(cause: Envelope, event: Event, at: datetime) -> Envelope:
+    """`event`, recorded here at `at` in answer to `cause`."""
     return Envelope.new(
-        event, application_id=cause.application_id, producer=SERVICE, causation=cause
+        event,
+        application_id=cause.application_id,
+        producer=SERVICE,
+        causation=cause,
+        occurred_at=at,
     )
 
 
-def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
+def inbox_handlers(departments: Collection[str], clock: Clock = SYSTEM_CLOCK) -> dict[str, Handler]:
     async def on_subtask_dispatched(envelope: Envelope, uow: UnitOfWork) -> None:
         task = decode_as(envelope, SubtaskDispatched)
         if task.department not in departments:
@@ -55,7 +61,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
             log.info("filing already recorded", filing_key=task.filing_key)
             return
         requested = FilingRequested(**task.model_dump(include=set(FilingRequested.model_fields)))
-        uow.append(stream, 0, [caused_by(envelope, requested)])
+        uow.append(stream, 0, [caused_by(envelope, requested, clock.now())])
 
     async def on_subtask_cancelled(envelope: Envelope, uow: UnitOfWork) -> None:
         cancel = decode_as(envelope, SubtaskCancelled)
@@ -69,12 +75,12 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
                 filing_key=cancel.filing_key,
                 confirmed=True,
             )
-            uow.append(stream, 0, [caused_by(envelope, confirmed)])
+            uow.append(stream, 0, [caused_by(envelope, confirmed, clock.now())])
             return
         if filing is None or filing.cancelled or filing.cancellation is not None:
             return
         requested = CancellationRequested(**cancel.model_dump())
-        uow.append(stream, len(events), [caused_by(envelope, requested)])
+        uow.append(stream, len(events), [caused_by(envelope, requested, clock.now())])
 
     async def on_lookup_requested(envelope: Envelope, uow: UnitOfWork) -> None:
         asked = decode_as(envelope, RegisterLookupRequested)
@@ -82,7 +88,7 @@ def inbox_handlers(departments: Collection[str]) -> dict[str, Handler]:
         if await uow.read(stream):
             return  # recorded already: a worker answers it
         requested = LookupRequested(**asked.model_dump())
-        uow.append(stream, 0, [caused_by(envelope, requested)])
+        uow.append(stream, 0, [caused_by(envelope, requested, clock.now())])
 
     return {
         "SubtaskDispatched": on_subtask_dispatched,

@@ -22,6 +22,8 @@ import structlog
 
 from contracts.events import DatasetAnswer, DatasetLookup, RegisterLookupAnswered
 from eventlog.store import ConcurrencyConflict
+from runtime.clock import SYSTEM_CLOCK
+from runtime.clock import Clock as WallClock
 from runtime.tracing import continuing
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.sharing import Register
@@ -61,8 +63,11 @@ class LookupWork:
         registers: Mapping[str, RegisterCalls],
         clock: Clock,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        wall_clock: WallClock = SYSTEM_CLOCK,
     ) -> None:
+        """`clock` times attempts and waits (monotonic); `wall_clock` stamps the answers."""
         self.registers, self.clock, self.sleep = registers, clock, sleep
+        self.wall_clock = wall_clock
 
     async def look_at(self, lookups: FilingLog, key: str) -> NextLook:
         with structlog.contextvars.bound_contextvars(lookup_key=key):
@@ -89,7 +94,9 @@ class LookupWork:
                 lookup_key=key, matter=request.matter, answers=tuple(answers)
             )
             try:
-                await lookups.answer(lookup, [answering(answered, lookup.requested, SERVICE)])
+                await lookups.answer(
+                    lookup, [answering(answered, lookup.requested, SERVICE, self.wall_clock.now())]
+                )
             except ConcurrencyConflict:
                 log.info("lookup answered meanwhile by another worker")
 

@@ -77,9 +77,13 @@ async def record(
         for event in events:
             cause = envelopes[-1] if envelopes else None
             envelope = Envelope.new(
-                event, application_id=application_id, producer=SERVICE, causation=cause
+                event,
+                application_id=application_id,
+                producer=SERVICE,
+                causation=cause,
+                occurred_at=now,
             )
-            envelopes.append(envelope.model_copy(update={"occurred_at": now}))
+            envelopes.append(envelope)
     uow.log.append(stream_id, stream.version, envelopes)
     read_model = uow.log.derived(ReadModel)
     for envelope in envelopes:

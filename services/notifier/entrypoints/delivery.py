@@ -20,6 +20,7 @@ import structlog
 from eventlog.store import Connection
 from eventlog.tailing import first_of, follow
 from runtime.claims import Claims
+from runtime.clock import SYSTEM_CLOCK, Clock
 from services.notifier.adapters.notice_log import NoticeLog
 from services.notifier.domain.delivery import Sender
 from services.notifier.handlers.delivery import RetryPolicy, deliver
@@ -37,9 +38,10 @@ class DeliveryWorker:
         *,
         rescan_seconds: float = 30.0,
         concurrency: int = 100,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.pool, self.notices, self.senders, self.policy = pool, notices, senders, policy
-        self.rescan_seconds, self.concurrency = rescan_seconds, concurrency
+        self.rescan_seconds, self.concurrency, self.clock = rescan_seconds, concurrency, clock
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._claims: Claims | None = None  # of the session listened on now
         self._scanning = asyncio.Lock()
@@ -107,6 +109,7 @@ class DeliveryWorker:
                 self.senders,
                 self.policy,
                 lambda delay: first_of(stopping, timeout=delay),
+                self.clock,
             )
         except Exception:
             log.exception("delivery broke off; the next scan tries again", stream=stream_id)

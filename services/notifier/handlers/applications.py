@@ -9,6 +9,7 @@ from contracts.envelope import Envelope
 from contracts.events import ApplicationSubmitted, MaterialsHandedIn, TimeLimitWarned
 from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
+from runtime.clock import SYSTEM_CLOCK, Clock
 from services.notifier.adapters.applications import Applications
 from services.notifier.domain.applications import known_application
 from services.notifier.domain.clock_notices import reminder_notice
@@ -17,7 +18,7 @@ from services.notifier.handlers.clocks import waiting_stream
 from services.notifier.handlers.notices import payload_of, prepare
 
 
-def application_handlers(catalog: Catalog) -> dict[str, Handler]:
+def application_handlers(catalog: Catalog, clock: Clock = SYSTEM_CLOCK) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope, uow: UnitOfWork) -> None:
         known = known_application(payload_of(envelope, ApplicationSubmitted), catalog)
         # The upsert waits for a reminder parking concurrently (it holds the row), so the
@@ -28,7 +29,7 @@ def application_handlers(catalog: Catalog) -> dict[str, Handler]:
             waiting = ReminderWaiting.model_validate(parked.payload)
             event = TimeLimitWarned.model_validate(waiting.clock_event)
             notice = reminder_notice(envelope.application_id, event, known, catalog)
-            await prepare(uow, parked, notice)
+            await prepare(uow, parked, notice, clock.now())
 
     async def on_handed_in(envelope: Envelope, uow: UnitOfWork) -> None:
         handed_in = payload_of(envelope, MaterialsHandedIn)

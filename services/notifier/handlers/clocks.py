@@ -10,6 +10,7 @@ may be behind: then the reminder waits as a ReminderWaiting event in the stream
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import structlog
@@ -19,6 +20,7 @@ from contracts.envelope import Envelope
 from contracts.events import TimeLimitExceeded, TimeLimitWarned
 from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
+from runtime.clock import SYSTEM_CLOCK, Clock
 from services.notifier import SERVICE
 from services.notifier.adapters.applications import Applications
 from services.notifier.domain.clock_notices import reminder_notice, supervision_notice
@@ -40,7 +42,9 @@ def waiting_stream(application_id: UUID) -> str:
     return f"waiting-{application_id}"
 
 
-def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
+def clock_handlers(
+    watchers: Watchers, catalog: Catalog, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Handler]:
     async def on_clock_event(envelope: Envelope, uow: UnitOfWork) -> None:
         event: ClockEvent = (
             payload_of(envelope, TimeLimitWarned)
@@ -54,11 +58,11 @@ def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
                 notice = supervision_notice(
                     envelope.application_id, event, recipient, known, catalog
                 )
-                await prepare(uow, envelope, notice)
+                await prepare(uow, envelope, notice, clock.now())
         if without_contact(event, watchers):
             log.warning("no contact for the department; supervision only", dept=event.department)
         if reminds_applicant(event):
-            await remind(uow, envelope, event, catalog)
+            await remind(uow, envelope, event, catalog, clock.now())
 
     return {
         TimeLimitWarned.event_type: on_clock_event,
@@ -66,10 +70,13 @@ def clock_handlers(watchers: Watchers, catalog: Catalog) -> dict[str, Handler]:
     }
 
 
-async def remind(uow: UnitOfWork, cause: Envelope, event: ClockEvent, catalog: Catalog) -> None:
+async def remind(
+    uow: UnitOfWork, cause: Envelope, event: ClockEvent, catalog: Catalog, at: datetime
+) -> None:
     known = await uow.derived(Applications).hold(cause.application_id)
     if known is not None:
-        await prepare(uow, cause, reminder_notice(cause.application_id, event, known, catalog))
+        notice = reminder_notice(cause.application_id, event, known, catalog)
+        await prepare(uow, cause, notice, at)
         return
     stream, key = waiting_stream(cause.application_id), clock_key(event, "applicant")
     waiting = await uow.read(stream)
@@ -80,6 +87,7 @@ async def remind(uow: UnitOfWork, cause: Envelope, event: ClockEvent, catalog: C
         application_id=cause.application_id,
         producer=SERVICE,
         causation=cause,
+        occurred_at=at,
     )
     uow.append(stream, waiting.version, [parked])
     log.info("reminder waits for the submission", stream=stream, notice_key=key)

@@ -14,6 +14,7 @@ from opentelemetry import trace
 from contracts.envelope import Envelope, Event
 from eventlog.retry import Backoff
 from eventlog.store import ConcurrencyConflict, RecordedEvent
+from runtime.clock import SYSTEM_CLOCK, Clock
 from runtime.logs import mask as mask_text
 from runtime.tracing import continuing
 from services.notifier import SERVICE, metrics
@@ -47,9 +48,10 @@ async def deliver(
     senders: Mapping[str, Sender],
     policy: RetryPolicy,
     pause: Pause,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
-    """Deliver the notice of `stream_id` if it is still pending, and record how it ended;
-    nothing is recorded when the service stops first (the notice stays pending)."""
+    """Deliver the notice of `stream_id` if it is still pending, and record how it ended (at
+    `clock`'s time); nothing is recorded when the service stops first (it stays pending)."""
     recorded = await notices.still_pending(stream_id)
     if recorded is None:
         return
@@ -69,7 +71,11 @@ async def deliver(
             return
         cause = recorded.envelope
         event = Envelope.new(
-            outcome, application_id=cause.application_id, producer=SERVICE, causation=cause
+            outcome,
+            application_id=cause.application_id,
+            producer=SERVICE,
+            causation=cause,
+            occurred_at=clock.now(),
         )
         try:
             await notices.record(stream_id, event)

@@ -7,6 +7,7 @@ a second cause for the same notice, even under a new event id, adds nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 import structlog
@@ -30,13 +31,17 @@ def payload_of(envelope: Envelope, model: type[E]) -> E:
         raise Unprocessable(f"{envelope.event_type} is not valid: {exc}") from exc
 
 
-async def prepare(uow: UnitOfWork, cause: Envelope, prepared: NoticePrepared) -> None:
+async def prepare(uow: UnitOfWork, cause: Envelope, prepared: NoticePrepared, at: datetime) -> None:
     stream = notice_stream(cause.application_id, prepared.notice_key)
     if await uow.read(stream):
         log.info("notice prepared before; nothing new is sent", stream=stream)
         return
     event = Envelope.new(
-        prepared, application_id=cause.application_id, producer=SERVICE, causation=cause
+        prepared,
+        application_id=cause.application_id,
+        producer=SERVICE,
+        causation=cause,
+        occurred_at=at,
     )
     uow.append(stream, 0, [event])
     log.info("notice prepared", stream=stream, kind=prepared.kind, channel=prepared.channel)

@@ -12,29 +12,28 @@ from contracts.envelope import Envelope
 from contracts.events import OutcomeDecided, ResultHeld, SupplementNoticeIssued
 from eventlog.inbox import Handler
 from eventlog.unit_of_work import UnitOfWork
+from runtime.clock import SYSTEM_CLOCK, Clock
 from services.notifier.domain.applications import material_names
 from services.notifier.domain.notices import held_notice, outcome_notice, supplement_notice
 from services.notifier.handlers.notices import payload_of, prepare
 
 
-async def on_outcome_decided(envelope: Envelope, uow: UnitOfWork) -> None:
-    outcome = payload_of(envelope, OutcomeDecided)
-    await prepare(
-        uow, envelope, outcome_notice(envelope.application_id, outcome, envelope.occurred_at)
-    )
+def outcome_handlers(catalog: Catalog, clock: Clock = SYSTEM_CLOCK) -> dict[str, Handler]:
+    async def on_outcome_decided(envelope: Envelope, uow: UnitOfWork) -> None:
+        outcome = payload_of(envelope, OutcomeDecided)
+        notice = outcome_notice(envelope.application_id, outcome, envelope.occurred_at)
+        await prepare(uow, envelope, notice, clock.now())
 
+    async def on_supplement_notice_issued(envelope: Envelope, uow: UnitOfWork) -> None:
+        issued = payload_of(envelope, SupplementNoticeIssued)
+        notice = supplement_notice(envelope.application_id, issued)
+        await prepare(uow, envelope, notice, clock.now())
 
-async def on_supplement_notice_issued(envelope: Envelope, uow: UnitOfWork) -> None:
-    issued = payload_of(envelope, SupplementNoticeIssued)
-    await prepare(uow, envelope, supplement_notice(envelope.application_id, issued))
-
-
-def outcome_handlers(catalog: Catalog) -> dict[str, Handler]:
     async def on_result_held(envelope: Envelope, uow: UnitOfWork) -> None:
         held = payload_of(envelope, ResultHeld)
         owed = material_names(catalog, held.matter, held.missing)
         notice = held_notice(envelope.application_id, held, owed, envelope.occurred_at)
-        await prepare(uow, envelope, notice)
+        await prepare(uow, envelope, notice, clock.now())
 
     return {
         OutcomeDecided.event_type: on_outcome_decided,

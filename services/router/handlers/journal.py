@@ -65,7 +65,11 @@ def envelopes(events: list[Event], cause: Envelope, timing: Timing) -> list[Enve
     stamped with the injected clock's time (the time every decision was made at)."""
     return [
         Envelope.new(
-            e, application_id=cause.application_id, producer=SERVICE, causation=cause
-        ).model_copy(update={"occurred_at": timing.now})
+            e,
+            application_id=cause.application_id,
+            producer=SERVICE,
+            causation=cause,
+            occurred_at=timing.now,
+        )
         for e in events
     ]
