@@ -15,6 +15,7 @@ from onewindow.embedded.ports import require_free_port
 from onewindow.embedded.postgres_owner import hand_over, server_identity
 from onewindow.embedded.processes import live_pid, log_tail
 
+SHARED_BUFFERS = "1GB"
 PG_START_TIMEOUT = 30.0
 _UNIX_SOCKET_MAX = 107  # sun_path is 108 bytes including the trailing NUL
 
@@ -112,8 +113,12 @@ class EmbeddedPostgres:
                              "--locale=C", "-U", "postgres", "--no-instructions")  # fmt: skip
             if init.returncode != 0:
                 raise RuntimeError(f"initdb failed for {self.pgdata}:\n{init.stdout}")
+        # shared_buffers: with the default 128 MB the log's working set fills the buffers
+        # about a minute into a run of 20 applications/s, and from then on backends write out
+        # dirty pages themselves, which stalls every commit for seconds.
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c max_connections=300"
+            f" -c shared_buffers={SHARED_BUFFERS}"
             f" -c unix_socket_directories={shlex.quote(str(self.socket_dir))}"
         )
         started = self._run("pg_ctl", "start", "-D", str(self.pgdata), "-l", str(self.log_file),
