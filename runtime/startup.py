@@ -13,7 +13,9 @@ from eventlog.retry import Backoff
 
 T = TypeVar("T")
 log = structlog.get_logger()
-START_BACKOFF = Backoff(first=0.5, cap=10.0)
+# A floor under the jitter: every try waits half a second at least, so a server that is
+# starting is not asked again at once.
+START_BACKOFF = Backoff(first=1.0, cap=10.0, floor=0.5)
 
 
 async def with_backoff(
