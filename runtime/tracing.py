@@ -101,6 +101,11 @@ def context_of(traceparent: str | None) -> Context:
     return _W3C.extract({"traceparent": traceparent}) if traceparent else Context()
 
 
+def inject_trace_context(headers: MutableMapping[str, str]) -> None:
+    """Add the current span's `traceparent` (W3C) to an outgoing request's headers."""
+    _W3C.inject(headers)
+
+
 def links_to(traceparents: Iterable[str | None]) -> list[Link]:
     spans = (trace.get_current_span(context_of(tp)).get_span_context() for tp in traceparents)
     return [Link(span) for span in spans if span.is_valid]

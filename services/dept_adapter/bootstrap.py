@@ -10,15 +10,14 @@ from collections.abc import Mapping
 from functools import cache
 
 import asyncpg
-import httpx
 from fastapi import Request
 
 from contracts.topics import LOOKUP_RESULTS, LOOKUPS, TASK_RESULTS, tasks_topic
 from runtime.clock import SYSTEM_CLOCK, clock_from
 from runtime.clock import Clock as WallClock
 from runtime.consumer import Consumer, by_event_type
+from runtime.http_client import HttpClient
 from runtime.service import Service
-from runtime.tracing import instrument_http_client
 from services.dept_adapter.adapters.filing_log import FilingLog
 from services.dept_adapter.adapters.legacy import legacy_system
 from services.dept_adapter.adapters.sharing import Register
@@ -48,7 +47,7 @@ def filing_workers(
     settings: DeptAdapterSettings,
     departments: Mapping[str, DepartmentConfig],
     registers: Mapping[str, RegisterConfig],
-    http: httpx.AsyncClient,
+    http: HttpClient,
     clock: Clock = time.monotonic,
     wall_clock: WallClock = SYSTEM_CLOCK,
 ) -> FilingWorkers:
@@ -91,7 +90,7 @@ def build(settings: DeptAdapterSettings | None = None) -> Service:
     config file."""
     settings = settings or DeptAdapterSettings()
     departments = load_departments(settings.departments_file)
-    http = instrument_http_client(httpx.AsyncClient())
+    http = HttpClient()
     wall_clock = clock_from(settings.clock_file)
     registers = load_registers(settings.registers_file)
     workers = filing_workers(settings, departments, registers, http, wall_clock=wall_clock)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 from aiokafka import TopicPartition
 
@@ -26,6 +25,7 @@ from contracts.events import (
     TimeLimitWarned,
 )
 from eventlog.relay import relay_lag
+from runtime.http_client import Response, TimedOut, Unreachable, Unsendable
 from runtime.metrics import (
     REGISTRY,
     SHARED_METRICS,
@@ -142,16 +142,16 @@ def test_breaker_gauge_reads_closed_half_open_open_as_0_1_2_at_each_scrape() -> 
     assert REGISTRY.get_sample_value(state, {"department": department}) == 0
 
 
-async def _raising(exc: Exception) -> httpx.Response:
+async def _raising(exc: Exception) -> Response:
     raise exc
 
 
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [
-        (httpx.ReadTimeout("slow"), ("retryable", "timeout")),
-        (httpx.ConnectError("refused"), ("retryable", "connection")),
-        (httpx.UnsupportedProtocol("ftp"), ("terminal", "terminal")),
+        (TimedOut("slow"), ("retryable", "timeout")),
+        (Unreachable("refused"), ("retryable", "connection")),
+        (Unsendable("ftp"), ("terminal", "terminal")),
     ],
 )
 async def test_a_failed_exchange_is_classified_by_kind(

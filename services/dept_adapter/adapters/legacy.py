@@ -7,8 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
-import httpx
-
+from runtime.http_client import HttpClient, Response, TimedOut, Unreachable, Unsendable
 from services.dept_adapter.domain import answers, soap
 from services.dept_adapter.domain.events import FilingRequested
 from services.dept_adapter.domain.filing import Filing
@@ -25,18 +24,18 @@ class LegacySystem(Protocol):
 
 
 async def exchange(
-    call: Callable[[], Awaitable[httpx.Response]],
+    call: Callable[[], Awaitable[Response]],
     read: Callable[[int, bytes, str | None], A],
 ) -> A | Retryable | Terminal:
     """`read`'s answer to the response, or what a transport error or time-out means."""
     try:
         response = await call()
-    except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
-        return Terminal(f"request cannot be sent: {type(e).__name__}: {e}")
-    except httpx.TimeoutException as e:
-        return Retryable(f"time-out: {type(e).__name__}")
-    except httpx.TransportError as e:
-        return Retryable(f"connection error: {type(e).__name__}: {e}")
+    except Unsendable as e:
+        return Terminal(f"request cannot be sent: {e}")
+    except TimedOut as e:
+        return Retryable(f"time-out: {e}")
+    except Unreachable as e:
+        return Retryable(f"connection error: {e}")
     return read(response.status_code, response.content, response.headers.get("Retry-After"))
 
 
@@ -54,7 +53,7 @@ class JsonFilings:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpClient,
         config: DepartmentConfig,
         base_url: str,
         callback_url: Callable[[str], str] | None = None,
@@ -74,7 +73,7 @@ class JsonFilings:
                 f"{self.url}/{self.collection}",
                 json=body,
                 # The legacy systems trim the key; UTF-8 so any key can be sent.
-                headers={b"Idempotency-Key": filing.key.strip().encode()},
+                headers={"Idempotency-Key": filing.key.strip()},
                 timeout=self.config.timeout_seconds,
             ),
             read,
@@ -102,7 +101,7 @@ class JsonFilings:
 
 
 class SoapFilings:
-    def __init__(self, http: httpx.AsyncClient, config: DepartmentConfig, base_url: str) -> None:
+    def __init__(self, http: HttpClient, config: DepartmentConfig, base_url: str) -> None:
         self.http, self.config = http, config
         self.url = base_url.rstrip("/") + config.path
 
@@ -130,7 +129,7 @@ class SoapFilings:
 
 
 def legacy_system(
-    http: httpx.AsyncClient,
+    http: HttpClient,
     config: DepartmentConfig,
     base_url: str,
     adapter_public_url: str,

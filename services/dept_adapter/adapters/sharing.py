@@ -6,9 +6,8 @@ from __future__ import annotations
 from urllib.parse import quote
 from uuid import UUID
 
-import httpx
-
 from contracts.events import DatasetLookup
+from runtime.http_client import HttpClient
 from services.dept_adapter.adapters.legacy import exchange
 from services.dept_adapter.domain.sharing import LookupAnswer, read_answer, request_body
 from services.dept_adapter.settings import RegisterConfig
@@ -17,7 +16,7 @@ from services.dept_adapter.settings import RegisterConfig
 class Register:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpClient,
         dataset: str,
         config: RegisterConfig,
         platform_url: str,
