@@ -1,5 +1,5 @@
 """Reading an envelope as the event model its reader expects: the right model comes back
-typed, any other is refused with an error naming both."""
+typed, any other is refused with an error naming both; an envelope is decoded once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import ApplicationWithdrawn, FollowUpClosed, ResultRecorded
-from contracts.registry import UnexpectedEvent, decode_as, narrow
+from contracts.registry import UnexpectedEvent, decode, decode_as, narrow
 
 
 def _withdrawn() -> Envelope:
@@ -33,3 +33,14 @@ def test_an_event_narrows_to_one_of_two_models() -> None:
     assert narrow(event, FollowUpClosed, ApplicationWithdrawn) is event
     with pytest.raises(UnexpectedEvent, match="FollowUpClosed or ResultRecorded was expected"):
         narrow(event, FollowUpClosed, ResultRecorded)
+
+
+def test_an_envelope_is_decoded_once_and_a_copy_with_another_payload_anew() -> None:
+    envelope = _withdrawn()
+    dumped = envelope.model_dump()
+    first = decode(envelope)
+    assert decode(envelope) is first
+    assert envelope.model_dump() == dumped and envelope == envelope.model_copy()
+    moved = envelope.model_copy(update={"payload": {"reason": "emigrated"}})
+    assert decode_as(moved, ApplicationWithdrawn).reason == "emigrated"
+    assert decode(envelope) is first
