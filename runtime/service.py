@@ -8,6 +8,7 @@ stop the background work, then let the relay publish what is left, then close.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -157,6 +158,19 @@ def run(service: Service) -> None:
             tracing.shutdown()  # exports the spans still buffered
 
 
+# A service's objects die young (a batch's records, rows and envelopes) or live long (the
+# start-up heap, the kept streams and processes). With CPython's default — a young collection
+# every 700 new objects — a batch's transient objects were promoted, and every full
+# collection then walked each kept object (in the router under load: 14 s of a 75 s run).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def _settle_garbage_collection() -> None:
+    gc.collect()
+    gc.freeze()  # the start-up heap (modules, schemas, the catalog) is not walked again
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def _serve(service: Service) -> int:
     try:
         await service.start()
@@ -164,6 +178,7 @@ async def _serve(service: Service) -> int:
         await service.stop()  # closes what the start opened
         log.error("cannot start", error=f"{type(exc).__name__}: {exc}")
         return 1
+    _settle_garbage_collection()
     config = uvicorn.Config(
         service.asgi(),
         host=service.settings.http_host,
