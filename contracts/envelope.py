@@ -20,6 +20,12 @@ class Event(BaseModel):
     schema_version: ClassVar[int] = 1
 
 
+# The event an envelope's payload decodes to, kept beside that payload in the envelope's
+# __dict__ (pydantic's __eq__ and dumps ignore it); a copy with another payload decodes anew.
+# An envelope is frozen and nothing changes a payload in place.
+DECODED = "_decoded"
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -57,7 +63,7 @@ class Envelope(BaseModel):
         traceparent is the one given, else the current span's (the span that handled the
         cause), else the cause's. `occurred_at` is the recording service's time, by the
         clock it was given (runtime/clock.py: a test's may be a file); the system's if none."""
-        return cls(
+        envelope = cls(
             event_id=uuid7(),
             event_type=event.event_type,
             schema_version=event.schema_version,
@@ -72,6 +78,8 @@ class Envelope(BaseModel):
             producer=producer,
             payload=event.model_dump(mode="json"),
         )
+        envelope.__dict__[DECODED] = (envelope.payload, event)
+        return envelope
 
 
 def current_traceparent() -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar, overload
 
-from contracts.envelope import Envelope, Event
+from contracts.envelope import DECODED, Envelope, Event
 
 E = TypeVar("E", bound=type[Event])
 M = TypeVar("M", bound=Event)
@@ -47,20 +47,16 @@ def registered() -> dict[tuple[str, int], type[Event]]:
     return dict(_models)
 
 
-_DECODED = "_decoded"  # a key of the envelope's __dict__ that pydantic's __eq__ ignores
-
-
 def decode(envelope: Envelope) -> Event:
     """The typed payload of an envelope; raises UnknownEventType or pydantic.ValidationError.
 
-    Decoded once per envelope (a consumer's check of a record, then its handler's reading):
-    kept beside the payload it was decoded from, so a copy with another payload decodes anew
-    (an envelope is frozen; nothing changes a payload in place)."""
-    kept = envelope.__dict__.get(_DECODED)
+    Decoded once per envelope (a consumer's check of a record, then its handler's reading),
+    not at all for one made from its event (Envelope.new)."""
+    kept = envelope.__dict__.get(DECODED)
     if kept is not None and kept[0] is envelope.payload:
         return kept[1]  # type: ignore[no-any-return]
     event = model_for(envelope.event_type, envelope.schema_version).model_validate(envelope.payload)
-    envelope.__dict__[_DECODED] = (envelope.payload, event)
+    envelope.__dict__[DECODED] = (envelope.payload, event)
     return event
 
 
