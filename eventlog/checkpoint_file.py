@@ -69,6 +69,9 @@ def _short(exc: Exception) -> str:
 class CheckpointFile:
     def __init__(self, directory: Path, log: str) -> None:
         self.path = directory / f"{log}{SUFFIX}"
+        # The last line written or read, and the file's identity then: while the file is
+        # unchanged it need not be read (and parsed, ~1 MB a line) again.
+        self._known: tuple[tuple[int, int, int], CheckpointLine] | None = None
 
     def append(self, line: CheckpointLine) -> None:
         """Durable before it returns: one write of the whole line, then fsync."""
@@ -80,6 +83,7 @@ class CheckpointFile:
             if written != len(data):
                 raise OSError(f"{self.path}: wrote {written} of {len(data)} bytes")
             os.fsync(descriptor)
+            self._known = (_identity(os.fstat(descriptor)), line)
         finally:
             os.close(descriptor)
 
@@ -87,6 +91,9 @@ class CheckpointFile:
         """The newest checkpoint, read from the file's end; None when there is none yet."""
         try:
             with self.path.open("rb") as file:
+                identity = _identity(os.fstat(file.fileno()))
+                if self._known is not None and self._known[0] == identity:
+                    return self._known[1]
                 end = file.seek(0, os.SEEK_END)
                 if end == 0:
                     return None
@@ -101,7 +108,9 @@ class CheckpointFile:
                     start -= step
                     file.seek(start)
                     text = file.read(step) + text
-                return parse_line(text[newline + 1 :], f"{self.path}: last line")
+                last = parse_line(text[newline + 1 :], f"{self.path}: last line")
+                self._known = (identity, last)
+                return last
         except FileNotFoundError:
             return None
 
@@ -118,3 +127,7 @@ class CheckpointFile:
                         f"{self.path}: line {number} is incomplete (truncated?)"
                     )
                 yield number, parse_line(raw, f"{self.path}: line {number}")
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int]:
+    return status.st_ino, status.st_size, status.st_mtime_ns

@@ -28,6 +28,7 @@ from eventlog.store import Connection
 log = structlog.get_logger()
 
 MAX_ENTRIES = 10_000  # events per checkpoint: bounds a file line (~1.3 MB) and the memory
+_SLICE = 256  # leaves hashed between two turns of the event loop
 _NEW_EVENTS = """
     SELECT position, stream_id, version, hash FROM events
     WHERE position > $1 ORDER BY position LIMIT $2
@@ -90,6 +91,11 @@ class Checkpointer:
             leaves = tuple(
                 Leaf(r["position"], r["stream_id"], r["version"], r["hash"]) for r in rows
             )
+            # On the event loop, a slice at a time: hashing in a thread held the GIL against
+            # the service's own work, which then stalled for seconds each round.
+            for start in range(0, len(leaves), _SLICE):
+                frontier.extend(leaves[start : start + _SLICE])
+                await asyncio.sleep(0)
             seq, position = seq + 1, leaves[-1].position
             signed.append(await asyncio.to_thread(self._sign_and_write, seq, frontier, leaves))
             if len(rows) < self.max_entries:
@@ -99,7 +105,6 @@ class Checkpointer:
     def _sign_and_write(
         self, seq: int, frontier: Frontier, leaves: tuple[Leaf, ...]
     ) -> SignedCheckpoint:
-        frontier.extend(leaves)
         checkpoint = sign(
             self.key,
             log=self.log_name,

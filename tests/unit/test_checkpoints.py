@@ -190,6 +190,20 @@ def test_the_last_line_is_found_behind_a_long_one(key: Ed25519PrivateKey, tmp_pa
     assert file.last() == last
 
 
+def test_a_line_another_signer_appended_is_the_last(
+    key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    """The services' signer and `onewindow checkpoint` take turns at one file."""
+    ours, theirs = CheckpointFile(tmp_path, "intake"), CheckpointFile(tmp_path, "intake")
+    frontier, items = Frontier(), leaves(3)
+    first = line(key, 1, items[:2], frontier)
+    ours.append(first)
+    assert ours.last() == first and theirs.last() == first
+    second = line(key, 2, items[2:], frontier)
+    theirs.append(second)
+    assert ours.last() == second
+
+
 def test_a_truncated_file_is_named_damaged(key: Ed25519PrivateKey, tmp_path: Path) -> None:
     file, frontier, items = CheckpointFile(tmp_path, "intake"), Frontier(), leaves(4)
     file.append(line(key, 1, items[:2], frontier))
