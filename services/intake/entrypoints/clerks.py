@@ -11,7 +11,7 @@ from services.intake.domain.errors import KindNotAllowed
 from services.intake.entrypoints.guard import CurrentCaller
 
 
-def _clerk(caller: CurrentCaller) -> Caller:
+async def _clerk(caller: CurrentCaller) -> Caller:
     if not caller.sees_all:
         raise KindNotAllowed(caller.kind, ("clerk",), "使用此接口")
     return caller

@@ -99,17 +99,17 @@ async def _authenticate(request: Request) -> Caller:
     return caller
 
 
-def _caller(request: Request) -> Caller:
+async def _caller(request: Request) -> Caller:
     caller: Caller = request.state.caller
     return caller
 
 
-def _body_sha256(request: Request) -> str:
+async def _body_sha256(request: Request) -> str:
     digest: str = request.state.body_sha256
     return digest
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.service.pool
     return pool
 

@@ -15,7 +15,7 @@ from services.legacy_sim.domain.ledger import Filing
 from services.legacy_sim.simulator import Simulator
 
 
-def _simulator(request: Request) -> Simulator:
+async def _simulator(request: Request) -> Simulator:
     simulator: Simulator = request.app.state.simulator
     return simulator
 

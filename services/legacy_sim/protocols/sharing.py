@@ -20,7 +20,7 @@ from services.legacy_sim.sharing_platform import SharingPlatform, UnknownDataset
 from services.legacy_sim.simulator import Simulator
 
 
-def _platform(request: Request) -> SharingPlatform:
+async def _platform(request: Request) -> SharingPlatform:
     platform: SharingPlatform = request.app.state.sharing
     return platform
 
@@ -80,7 +80,7 @@ OPENAPI = {
 async def lookups(dataset: str, request: Request) -> JSONResponse:
     # The state is read off the app, not injected: no per-request dependency resolution.
     sim: Simulator = request.app.state.simulator
-    platform = _platform(request)
+    platform: SharingPlatform = request.app.state.sharing
     if not platform.authorised(request.headers.get("authorization")):
         message = "header Authorization: Bearer <token> is missing or wrong"
         return refusal(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})

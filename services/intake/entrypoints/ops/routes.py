@@ -78,7 +78,7 @@ def ops_routes(settings: IntakeSettings, catalog: Catalog, clock: Clock) -> APIR
 
             return guarded
 
-    def ops_staff(request: Request) -> None:
+    async def ops_staff(request: Request) -> None:
         if not password:
             raise OpsRefusal(
                 503,
