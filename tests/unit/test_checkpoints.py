@@ -190,9 +190,7 @@ def test_the_last_line_is_found_behind_a_long_one(key: Ed25519PrivateKey, tmp_pa
     assert file.last() == last
 
 
-def test_a_line_another_signer_appended_is_the_last(
-    key: Ed25519PrivateKey, tmp_path: Path
-) -> None:
+def test_a_line_another_signer_appended_is_the_last(key: Ed25519PrivateKey, tmp_path: Path) -> None:
     """The services' signer and `onewindow checkpoint` take turns at one file."""
     ours, theirs = CheckpointFile(tmp_path, "intake"), CheckpointFile(tmp_path, "intake")
     frontier, items = Frontier(), leaves(3)
