@@ -169,3 +169,39 @@ async def test_a_claim_is_kept_between_looks_close_together_and_given_up_after()
     assert claimed.count("k") == 2  # once for the first three looks, once for the last
     stop.set()
     await worker
+
+
+async def test_a_look_that_fails_unexpectedly_keeps_its_key_for_a_later_one() -> None:
+    now = [0.0]
+    looks: list[float] = []
+
+    class FlakyClaims(HeldClaims):
+        failed = False
+
+        async def claim(self, key: str) -> bool:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("a claim failed in a way nobody foresaw")
+            return await super().claim(key)
+
+    async def look_at(_filings: object, key: str) -> NextLook:
+        looks.append(now[0])
+        return None
+
+    scheduler = Scheduler(look_at, 1, lambda: now[0], standby_seconds=5.0)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    claims = FlakyClaims()
+    worker = asyncio.create_task(scheduler.run(None, claims, stop))  # type: ignore[arg-type]
+    scheduler.notice("k")
+    async with asyncio.timeout(2):
+        while not claims.failed or scheduler.in_flight:
+            await asyncio.sleep(0.01)
+    assert looks == [] and scheduler.pending == 1  # not lost: due again after the standby
+    now[0] = 5.0
+    scheduler.notice("other")  # wakes the worker
+    async with asyncio.timeout(2):
+        while len(looks) < 2 or scheduler.in_flight:
+            await asyncio.sleep(0.01)
+    assert looks == [5.0, 5.0] and scheduler.pending == 0
+    stop.set()
+    await worker

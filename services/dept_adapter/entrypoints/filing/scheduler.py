@@ -114,8 +114,14 @@ class Scheduler:
                 await claims.release(key)
             self._schedule.then(key, next_look)
 
-    def _finished(self, key: str, _: object = None) -> None:
+    def _finished(self, key: str, task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # A look ends by saying when next; one that failed before it could must not
+            # leave its key waiting for nothing.
+            log.error("look failed; looking again later", key=key, exc_info=error)
+            self._held.discard(key)
+            self._schedule.at(key, self.clock() + self.standby_seconds)
         if key in self._again:
             self._again.discard(key)
             self._schedule.at(key, self.clock())
