@@ -185,6 +185,7 @@ async def _serve(service: Service) -> int:
         port=service.settings.http_port,
         log_config=None,
         access_log=False,
+        timeout_keep_alive=service.settings.http_keep_alive_seconds,
         lifespan="off",
         timeout_graceful_shutdown=30,
     )

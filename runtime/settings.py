@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
+    http_keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        description="How long an idle client connection is kept open: longer than clients keep "
+        "theirs (httpx 5 s), so none sends a request on a connection being closed under it",
+    )
     log_level: str = "INFO"
     consumer_batch_size: int = Field(500, ge=1)
     consumer_max_attempts: int = Field(
