@@ -205,3 +205,15 @@ async def test_a_look_that_fails_unexpectedly_keeps_its_key_for_a_later_one() ->
     assert looks == [5.0, 5.0] and scheduler.pending == 0
     stop.set()
     await worker
+
+
+def test_a_time_said_while_the_key_still_counts_as_busy_comes_back_when_the_look_is_over() -> None:
+    """A look's task has said when next (`then`) but its end is not yet seen by its worker:
+    a look at the schedule then drops that entry, and the key must not be lost by it."""
+    schedule = Schedule()
+    schedule.at("k", 0.0)
+    assert schedule.due(0.0, busy=()) == (["k"], None)
+    schedule.then("k", 1.0)  # the look's last step: look again in a second
+    assert schedule.due(0.5, busy={"k"}) == ([], None)  # its task has not been seen to end
+    schedule.back("k")  # now it has
+    assert schedule.due(1.0, busy=()) == (["k"], None)

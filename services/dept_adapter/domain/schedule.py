@@ -37,11 +37,18 @@ class Schedule:
         else:
             self.at(key, next_look)
 
+    def back(self, key: str) -> None:
+        """A look at `key` is over: its time goes back into the heap. A look may have said
+        when next (`then`) while it still counted as busy, and `due` dropped that entry."""
+        when = self._due.get(key)
+        if when is not None:
+            heapq.heappush(self._heap, (when, key))
+
     def due(self, now: float, busy: Container[str]) -> tuple[list[str], float | None]:
         """The keys due by `now` that are not `busy`, and when the next other one falls due.
 
         The keys returned, and busy ones come across, leave the heap (not the schedule):
-        each is being looked at, and a look ends by saying when next (`then`, or `at`)."""
+        each is being looked at, and once the look is over its worker puts it `back`."""
         ready: list[str] = []
         handed: set[str] = set()  # a key may have two entries of one time
         while self._heap:

@@ -125,4 +125,6 @@ class Scheduler:
         if key in self._again:
             self._again.discard(key)
             self._schedule.at(key, self.clock())
+        else:
+            self._schedule.back(key)
         self._wake.set()
