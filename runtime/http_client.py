@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDictProxy
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -47,10 +48,19 @@ class Response:
 
 
 class HttpClient:
-    """Its connections are opened in the event loop of the first request."""
+    """Its connections are opened in the event loop of the first request. With a `resolver`,
+    every connection to a name goes to an address it gave, looked up anew (no cache), and
+    what it raises reaches the caller as it is."""
 
-    def __init__(self, *, max_connections: int = 100, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        max_body: int = MAX_BODY,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
         self.max_connections, self.max_body = max_connections, max_body
+        self.resolver = resolver
         self._session: aiohttp.ClientSession | None = None
 
     async def post(
@@ -136,7 +146,11 @@ class HttpClient:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections),
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections,
+                    resolver=self.resolver,
+                    use_dns_cache=self.resolver is None,
+                ),
                 auto_decompress=True,
                 skip_auto_headers=("User-Agent",),
             )

@@ -20,10 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -35,7 +33,6 @@ from contracts.envelope import Envelope
 from eventlog.inbox import Handler
 from eventlog.spans import recorded
 from eventlog.unit_of_work import UnitOfWork
-from runtime.logs import mask
 
 EXPORTERS = frozenset({"otlp", "console", "none"})
 UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -165,18 +162,3 @@ def traced(consumer_group: str, handle: Handler) -> Handler:
 def untraced(scope: MutableMapping[str, Any]) -> bool:
     """HTTP requests left out of tracing: probes and scrapes."""
     return scope.get("path") in UNTRACED_PATHS
-
-
-def instrument_http_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A client span per request, with the traceparent header sent along."""
-    HTTPXClientInstrumentor.instrument_client(client, request_hook=mask_url_attributes)
-    return client
-
-
-async def mask_url_attributes(span: Span, _request: object) -> None:
-    """The instrumentation drops user:password from the span's URL but keeps query values
-    (?token=…): mask them as log lines are (runtime/logs.py)."""
-    attributes = getattr(span, "attributes", None) or {}
-    for key in ("url.full", "http.url"):
-        if key in attributes:
-            span.set_attribute(key, mask(str(attributes[key])))

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-import httpx
-
+from runtime.http_client import HttpClient
 from services.legacy_sim.config import Behaviours, DepartmentBehaviour, LegacySimSettings
 from services.legacy_sim.domain.decisions import FilingRequest
 from services.legacy_sim.domain.faults import (
@@ -61,7 +60,7 @@ class Simulator:
         self.now = clock
         self._dice = random.Random(settings.seed)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: HttpClient | None = None
 
     def on_reset(self, forget: Callable[[], None]) -> None:
         """``forget`` runs on every reset, e.g. to drop the answers a protocol stored."""
@@ -136,9 +135,9 @@ class Simulator:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    def http(self) -> httpx.AsyncClient:
+    def http(self) -> HttpClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.settings.callback_timeout_seconds)
+            self._http = HttpClient()
         return self._http
 
     async def _cancel_tasks(self) -> None:

@@ -7,22 +7,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
-
 from contracts.catalog import Catalog, load_catalog
 from contracts.topics import NOTIFICATIONS
 from eventlog.retry import Backoff
 from runtime.clock import SYSTEM_CLOCK, Clock, clock_from
 from runtime.consumer import Consumer
+from runtime.http_client import HttpClient
 from runtime.service import Service, Work
-from runtime.tracing import instrument_http_client
 from services.notifier.adapters.applications import Applications
 from services.notifier.adapters.contacts_file import load_contacts
+from services.notifier.adapters.http import Poster
 from services.notifier.adapters.notice_log import NoticeLog
 from services.notifier.adapters.sms import SmsGatewaySender
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.webhook import WebhookSender
-from services.notifier.adapters.webhook_targets import Resolver, SystemResolver, checked_client
+from services.notifier.adapters.webhook_targets import CheckedClient, Resolver, SystemResolver
 from services.notifier.domain.contacts import Watchers
 from services.notifier.domain.delivery import Sender
 from services.notifier.entrypoints.delivery import DeliveryWorker
@@ -35,13 +34,13 @@ __all__ = ["MIGRATIONS", "NotifierSettings", "build", "consumers", "watchers"]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def senders(
-    settings: NotifierSettings, http: httpx.AsyncClient, applicants: httpx.AsyncClient
-) -> dict[str, Sender]:
+def senders(settings: NotifierSettings, http: Poster, applicants: Poster) -> dict[str, Sender]:
     """`http` for the operators' own receivers (SMS gateway, supervision webhooks);
     `applicants` for applicants' webhooks, held to the webhook policy."""
     return {
-        "webhook": WebhookSender(applicants, http, settings.webhook_secret),
+        "webhook": WebhookSender(
+            applicants, http, settings.webhook_secret, settings.delivery_timeout_seconds
+        ),
         "email": SmtpSender(
             settings.smtp_host,
             settings.smtp_port,
@@ -51,7 +50,9 @@ def senders(
             username=settings.smtp_username,
             password=settings.smtp_password,
         ),
-        "sms": SmsGatewaySender(http, settings.sms_gateway_url, settings.sms_api_key),
+        "sms": SmsGatewaySender(
+            http, settings.sms_gateway_url, settings.sms_api_key, settings.delivery_timeout_seconds
+        ),
     }
 
 
@@ -67,12 +68,9 @@ def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = Non
     """`resolver` looks up applicants' webhook hosts: the system's unless a test gives one."""
 
     async def deliver(service: Service, stop: asyncio.Event) -> None:
-        timeout = httpx.Timeout(settings.delivery_timeout_seconds)
-        client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        checked = checked_client(
-            settings.webhook_allow, resolver or SystemResolver(), settings.delivery_timeout_seconds
-        )
-        async with instrument_http_client(client) as http, instrument_http_client(checked) as hooks:
+        http = HttpClient()
+        hooks = CheckedClient(settings.webhook_allow, resolver or SystemResolver())
+        try:
             worker = DeliveryWorker(
                 service.pool,
                 NoticeLog(service.pool),
@@ -82,6 +80,9 @@ def delivery_workers(settings: NotifierSettings, resolver: Resolver | None = Non
                 clock=clock_from(settings.clock_file),
             )
             await worker.run(stop)
+        finally:
+            await http.aclose()
+            await hooks.aclose()
 
     return deliver
 

@@ -11,6 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from runtime.http_client import HttpClient, TimedOut, Unreachable, Unsendable
 from runtime.tracing import continuing
@@ -96,6 +100,23 @@ async def test_a_json_body_and_utf8_headers_arrive_and_the_answer_is_read_whole(
     assert echoed["headers"]["Content-Type"] == "application/json"
     assert echoed["headers"]["Idempotency-Key"] == "键-1"  # sent as UTF-8
     assert echoed["headers"]["traceparent"].split("-")[1] == trace_id
+
+
+async def test_a_client_spans_url_keeps_no_secret(server: str, http: HttpClient) -> None:
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        await http.post(f"{server}/echo?token=s3cret", content=b"{}", timeout=5)
+        [span] = [s for s in exporter.get_finished_spans() if s.name == "POST"]
+    finally:
+        exporter.shutdown()  # later tests' spans are dropped, not kept in memory
+    assert span.attributes is not None
+    assert span.attributes["url.full"] == f"{server}/echo?token=***"
+    assert span.attributes["http.response.status_code"] == 200
 
 
 async def test_a_slow_answer_is_a_time_out(server: str, http: HttpClient) -> None:

@@ -12,17 +12,17 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 import pytest
 from uuid6 import uuid7
 
 from contracts.webhook_targets import AllowList, IPAddress
+from runtime.http_client import HttpClient, Unreachable
 from runtime.metrics import REGISTRY
 from services.notifier.adapters.webhook_targets import (
-    CheckedBackend,
+    CheckedClient,
+    CheckedResolver,
     SystemResolver,
     TargetRefused,
-    checked_client,
 )
 from tests.integration.notifier_support import (
     Receivers,
@@ -148,19 +148,47 @@ async def test_the_systems_resolver_sends_localhost_and_numeric_names_nowhere(
     hub, url = receivers
     port = urlsplit(url).port
     assert port is not None
-    backend = CheckedBackend(AllowList(), SystemResolver())
+    resolver = CheckedResolver(AllowList(), SystemResolver())
     for host in ("localhost", "127.0.0.1", "2130706433", "0x7f000001", "127.1"):
         with pytest.raises(TargetRefused):
-            await backend.connect_tcp(host, port, timeout=5)
-    async with checked_client(AllowList(), SystemResolver(), 5) as client:
-        for name in ("localhost", "LOCALHOST.", "2130706433", "[::ffff:127.0.0.1]"):
-            with pytest.raises(TargetRefused):
-                await client.post(f"http://{name}:{port}/hook/local", content=b"{}")
+            await resolver.resolve(host, port)
+    client = CheckedClient(AllowList(), SystemResolver())
+    for name in ("localhost", "LOCALHOST.", "2130706433", "[::ffff:127.0.0.1]", "127.0.0.1"):
+        with pytest.raises(TargetRefused):
+            await client.post(f"http://{name}:{port}/hook/local", content=b"{}", headers={},
+                              timeout=5)  # fmt: skip
+    await client.aclose()
     assert hub.hooks == []
 
     admitted = AllowList.parse(f"127.0.0.1:{port}, [::1]:{port}")
-    stream = await CheckedBackend(admitted, SystemResolver()).connect_tcp("localhost", port)
-    await stream.aclose()  # localhost's ::1 may refuse; 127.0.0.1 answers
+    found = await CheckedResolver(admitted, SystemResolver()).resolve("localhost", port)
+    assert "127.0.0.1" in {a["host"] for a in found} and {a["hostname"] for a in found} == {
+        "localhost"
+    }
+
+
+async def test_a_name_is_resolved_for_every_connection_not_kept(
+    receivers: tuple[Receivers, str],
+) -> None:
+    """A later connection to a name asks the resolver again: a name that turns to an inside
+    address after a first, public answer is refused then."""
+    hub, url = receivers
+    port = urlsplit(url).port
+    resolver = ScriptedResolver({"turns.example.cn": ["127.0.0.1"]})
+    checked = CheckedResolver(AllowList.parse(f"127.0.0.1:{port}"), resolver)
+    http = HttpClient(resolver=checked)
+    try:
+        first = await http.post(f"http://turns.example.cn:{port}/hook/turns", content=b"{}",
+                                headers={"Connection": "close"}, timeout=5)  # fmt: skip
+        assert first.status_code == 200
+        checked.allow = AllowList()
+        with pytest.raises(TargetRefused):
+            await http.post(f"http://turns.example.cn:{port}/hook/turns", content=b"{}",
+                            headers={}, timeout=5)  # fmt: skip
+    finally:
+        await http.aclose()
+    assert resolver.looked_up == ["turns.example.cn", "turns.example.cn"]
+    assert len(hub.calls("turns")) == 1
 
 
 async def test_tls_names_the_host_while_connecting_to_the_checked_address() -> None:
@@ -175,9 +203,12 @@ async def test_tls_names_the_host_while_connecting_to_the_checked_address() -> N
     server = await asyncio.start_server(hello, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     resolver = ScriptedResolver({"hooks.example.cn": ["127.0.0.1"]})
-    async with server, checked_client(AllowList.parse(f"127.0.0.1:{port}"), resolver, 5) as http:
-        with pytest.raises(httpx.ConnectError):  # the socket hangs up after the hello
-            await http.post(f"https://hooks.example.cn:{port}/hook", content=b"{}")
+    http = CheckedClient(AllowList.parse(f"127.0.0.1:{port}"), resolver)
+    async with server:
+        with pytest.raises(Unreachable):  # the socket hangs up after the hello
+            await http.post(f"https://hooks.example.cn:{port}/hook", content=b"{}", headers={},
+                            timeout=5)  # fmt: skip
+    await http.aclose()
     assert names == ["hooks.example.cn"]
 
 

@@ -11,11 +11,11 @@ import asyncio
 import json
 import random
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl
 
+from runtime.http_client import TimedOut, Unreachable, Unsendable
 from services.legacy_sim.domain.ledger import Filing
 from services.legacy_sim.domain.signature import SIGNATURE_HEADER, sign
 from services.legacy_sim.protocols.filing_json import (
@@ -59,13 +59,16 @@ async def deliver(sim: Simulator, filing: Filing, delivery: CallbackDelivery) ->
         delivery.attempts = attempt
         try:
             answer = await sim.http().post(
-                delivery.url, content=body, headers={**headers, "X-Legacy-Attempt": str(attempt)}
+                delivery.url,
+                content=body,
+                headers={**headers, "X-Legacy-Attempt": str(attempt)},
+                timeout=settings.callback_timeout_seconds,
             )
-            if answer.is_success:
+            if 200 <= answer.status_code < 300:
                 delivery.state, delivery.last_error = "delivered", None
                 return
             delivery.last_error = f"HTTP {answer.status_code}"
-        except httpx.HTTPError as e:
+        except (TimedOut, Unreachable, Unsendable) as e:
             delivery.last_error = f"{type(e).__name__}: {e}"
         if attempt < settings.callback_max_attempts:
             cap = settings.callback_backoff_max_ms / 1000

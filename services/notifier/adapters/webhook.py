@@ -3,10 +3,9 @@ operator's (supervision, a department's contact)."""
 
 from __future__ import annotations
 
-import httpx
 from pydantic import SecretStr
 
-from services.notifier.adapters.http import post
+from services.notifier.adapters.http import Poster, post
 from services.notifier.domain.events import NoticePrepared
 from services.notifier.domain.recipients import for_operators
 from services.notifier.domain.webhook import webhook_body, webhook_headers
@@ -17,14 +16,14 @@ class WebhookSender:
     `operators` reaches the receivers operators configured themselves."""
 
     def __init__(
-        self, applicants: httpx.AsyncClient, operators: httpx.AsyncClient, secret: SecretStr
+        self, applicants: Poster, operators: Poster, secret: SecretStr, timeout: float
     ) -> None:
-        self.applicants, self.operators = applicants, operators
+        self.applicants, self.operators, self.timeout = applicants, operators, timeout
         self._secret = secret.get_secret_value().encode()
 
     async def send(self, prepared: NoticePrepared, delivery_id: str) -> str:
         body = webhook_body(prepared, delivery_id)
         headers = webhook_headers(self._secret, body, prepared, delivery_id)
         http = self.operators if for_operators(prepared) else self.applicants
-        response = await post(http, "webhook", prepared.address, body, headers)
+        response = await post(http, "webhook", prepared.address, body, headers, self.timeout)
         return f"HTTP {response.status_code}"
